@@ -1,0 +1,14 @@
+//! The rvflash backend: turns programs into RV64GC machine code and ELF relocatable objects.
+//!
+//! The core is `#![no_std]` + `alloc` so it builds for `riscv64gc-unknown-none-elf` and can be
+//! embedded anywhere; the `std` feature (on by default) only adds conveniences for hosts.
+//!
+//! - [`isa`]: the one RV64GC instruction table and everything derived from it — encoder,
+//!   decoder (shared with the simulator) and an objdump-compatible disassembler.
+#![no_std]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod isa;
