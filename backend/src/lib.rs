@@ -5,6 +5,7 @@
 //!
 //! - [`isa`]: the one RV64GC instruction table and everything derived from it — encoder,
 //!   decoder (shared with the simulator) and an objdump-compatible disassembler.
+//! - [`obj`]: the ELF relocatable object writer.
 #![no_std]
 
 extern crate alloc;
@@ -12,3 +13,4 @@ extern crate alloc;
 extern crate std;
 
 pub mod isa;
+pub mod obj;
