@@ -84,10 +84,10 @@ fn immediates_out_of_range() {
             ..
         }
     ));
-    // fence: 4-bit sets.
+    // fence: fm, pred, succ (4 bits each).
     assert!(matches!(
         err(Inst {
-            imm: 256,
+            imm: 4096,
             ..Inst::new(Op::Fence)
         }),
         EncodeError::ImmOutOfRange { .. }
@@ -327,8 +327,21 @@ fn reserved_encodings_do_not_decode() {
     .unwrap()
     .word();
     assert!(decode(&((fadd & !(7 << 12)) | 5 << 12).to_le_bytes()).is_err());
-    // fence with a non-zero fm other than fence.tso, and fence.i with a non-zero field.
-    assert!(decode(&0x1ff0_000fu32.to_le_bytes()).is_err());
+    // Not reserved: fence's fm/rd/rs1 and fence.i's fields must be ignored (executed as the
+    // plain instruction), so they decode, keeping the bits.
+    let odd_fence = decode(&0x1ff5_850fu32.to_le_bytes()).unwrap();
+    assert_eq!(
+        (odd_fence.op, odd_fence.rd, odd_fence.rs1, odd_fence.imm),
+        (Op::Fence, 10, 11, 0x1ff)
+    );
+    assert_eq!(
+        decode(&0x8330_000fu32.to_le_bytes()).unwrap().op,
+        Op::FenceTso
+    );
+    assert_eq!(
+        decode(&0x0015_900fu32.to_le_bytes()).unwrap().op,
+        Op::FenceI
+    );
     // 48-bit and longer encodings, truncated input.
     assert_eq!(decode(&[0x1f, 0, 0, 0]), Err(DecodeError::TooLong(0x1f)));
     assert_eq!(decode(&[0x13, 0]), Err(DecodeError::Truncated));

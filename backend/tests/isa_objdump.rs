@@ -74,6 +74,15 @@ fn corpus() -> Vec<Inst> {
     let mut out = Vec::new();
     for &op in Op::ALL {
         let layout = op.format().layout();
+        if op.format() == Format::Fence {
+            // objdump 2.40 knows only zero reserved fields (see disasm.rs).
+            let imms = if op == Op::Fence { 0..256 } else { 0..1 };
+            out.extend(imms.map(|imm| Inst {
+                imm,
+                ..Inst::new(op)
+            }));
+            continue;
+        }
         let base = base_inst(op);
         out.push(base);
         for field in layout.regs {
@@ -94,7 +103,6 @@ fn corpus() -> Vec<Inst> {
         }
         let imms = match op.format() {
             Format::Csr if op == Op::Csrrs => csr_numbers(),
-            Format::Fence => (0..256).collect(),
             _ => interesting_imms(&layout),
         };
         for imm in imms {
@@ -405,6 +413,10 @@ fn random_words_match_objdump() {
         // Documented difference: reserved rounding modes (5, 6) are illegal; objdump 2.40
         // prints them as `unknown`.
         if ours.starts_with(".4byte") && objdump.ends_with(",unknown") {
+            continue;
+        }
+        // Documented difference (see disasm.rs): fences with reserved fields set.
+        if objdump.starts_with(".4byte") && ours.starts_with("fence") {
             continue;
         }
         // Documented difference (see disasm.rs): exact conversions with rm != rne.

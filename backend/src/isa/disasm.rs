@@ -15,6 +15,9 @@
 //!   field is ignored): objdump prints them as data; we print `fcvt.d.w fa0,a0,dyn`.
 //! - Reserved rounding modes (5 and 6) make an F/D instruction illegal: objdump prints them
 //!   as `unknown`; we reject them in [`decode`](super::decode).
+//! - `fence` and `fence.i` with non-zero reserved fields (`fm`, `rd`, `rs1`, fence.i's
+//!   immediate) are valid and execute as the plain instruction (the spec): objdump prints
+//!   them as data; we print `fence pred,succ` and `fence.i`.
 //! - `c.addi16sp` with a zero immediate is reserved: objdump prints `add sp,sp,0`; we reject
 //!   it in [`decode`](super::decode).
 //! - Encodings the decoder rejects are the caller's to print (objdump prints `0x0000` as
@@ -216,6 +219,7 @@ fn base(inst: &Inst) -> Printed {
             suffix: aqrl_suffix(inst.aqrl),
             ..p(name, &[d, Paren(rs1)])
         },
+        Format::Fence if inst.op == Op::FenceI => p(name, &[]),
         Format::Fence => p(
             name,
             &[FenceSet((imm >> 4) as u8 & 15), FenceSet(imm as u8 & 15)],
@@ -274,7 +278,7 @@ fn alias(inst: &Inst) -> Option<Printed> {
         Op::Jalr if rd == 1 && imm == 0 => p("jalr", &[X(rs1)]),
         Op::Jalr if rd == 1 => p("jalr", &[Mem(imm, rs1)]),
         Op::Jalr if imm == 0 => p("jalr", &[X(rd), X(rs1)]),
-        Op::Fence if imm == 0xff => p("fence", &[]),
+        Op::Fence if imm == 0xff && rd == 0 && rs1 == 0 => p("fence", &[]),
         Op::FsgnjS | Op::FsgnjD if rs1 == rs2 => p(fp_name(inst.op, "fmv"), &[f(rd), f(rs1)]),
         Op::FsgnjnS | Op::FsgnjnD if rs1 == rs2 => p(fp_name(inst.op, "fneg"), &[f(rd), f(rs1)]),
         Op::FsgnjxS | Op::FsgnjxD if rs1 == rs2 => p(fp_name(inst.op, "fabs"), &[f(rd), f(rs1)]),

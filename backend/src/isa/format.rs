@@ -305,7 +305,8 @@ pub enum Format {
     Amo,
     /// `rd, (rs1)` with aq/rl
     Lr,
-    /// `pred, succ`
+    /// `pred, succ` (`fence`); nothing (`fence.i`). The `fm`, `rd` and `rs1` fields are reserved
+    /// and must be ignored (the spec): they are kept (`imm` = fm:pred:succ) so encoding is exact.
     Fence,
     /// No operands.
     Fixed,
@@ -462,7 +463,7 @@ impl Format {
                 L
             }
             Fence => {
-                const L: Layout = layout(&[], uimm(&[p(20, 8, 0)]));
+                const L: Layout = layout(&[RD, RS1], uimm(I12));
                 L
             }
             Fixed => {

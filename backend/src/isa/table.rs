@@ -177,12 +177,13 @@ table! {
     Sllw "sllw" R X r(0x3b, 1, 0), I;
     Srlw "srlw" R X r(0x3b, 5, 0), I;
     Sraw "sraw" R X r(0x3b, 5, 0x20), I;
-    Fence "fence" Fence X i(0x0f, 0), I;
+    // fence.tso before fence: it is one of fence's (otherwise reserved) fm encodings.
     FenceTso "fence.tso" Fixed X 0x8330_000f, I;
+    Fence "fence" Fence X i(0x0f, 0), I;
     Ecall "ecall" Fixed X 0x0000_0073, I;
     Ebreak "ebreak" Fixed X 0x0010_0073, I;
     // Zifencei
-    FenceI "fence.i" Fixed X 0x0000_100f, Zifencei;
+    FenceI "fence.i" Fence X i(0x0f, 1), Zifencei;
     // Privileged
     Sret "sret" Fixed X 0x1020_0073, Priv;
     Mret "mret" Fixed X 0x3020_0073, Priv;
