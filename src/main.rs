@@ -7,7 +7,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod board;
 mod disasm;
+mod image;
+mod run;
+mod semihosting;
+mod target;
 
 /// Exit status when rvflash itself fails (bad arguments, unreadable input, ...).
 const EXIT_RVFLASH_FAILED: u8 = 125;
@@ -31,12 +36,14 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Disasm(disasm::Args),
+    Run(run::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Disasm(args) => disasm::run(&args),
+        Command::Run(args) => return run::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

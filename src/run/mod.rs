@@ -1,0 +1,352 @@
+//! `rvflash run FILE [ARGS...]`: run an ELF executable on a board and exit with its status.
+//!
+//! The run loop is shared by every target (it sees only [`Target`]): it services semihosting
+//! calls, stops at Rust panics (a breakpoint on `rust_begin_unwind`: prints "panic" and a
+//! backtrace, then lets the firmware print its message and exit), reports traps, enforces
+//! the timeout and maps the outcome to rvflash's exit status:
+//!
+//! | status | meaning |
+//! |---|---|
+//! | N | the program exited with N (semihosting exit, SiFive test finisher) |
+//! | 124 | timed out (`--timeout`, `RVFLASH_TIMEOUT`; 60 s by default when `CI` is set) |
+//! | 125 | rvflash itself failed (bad arguments or board, not an RV64 executable, QEMU missing) |
+//! | 134 | the program trapped: cause, pc, tval, registers and a backtrace are printed |
+//!
+//! Device output goes to stdout; rvflash's own messages go to stderr (coloured on a
+//! terminal). Used as a Cargo runner, Cargo calls `rvflash run [OPTIONS] ELF ARGS...`, so
+//! program arguments need no `--`.
+
+pub mod backtrace;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::board::{self, RunKind};
+use crate::image::Image;
+use crate::semihosting::{HeapInfo, Outcome, Semihosting};
+use crate::target::qemu::QemuTarget;
+use crate::target::sim::SimTarget;
+use crate::target::{ABI_NAMES, Reg, Stop, Target, TargetOptions};
+
+/// Exit status: timed out.
+pub const EXIT_TIMEOUT: u8 = 124;
+/// Exit status: rvflash failed.
+pub const EXIT_FAILED: u8 = 125;
+/// Exit status: the program trapped.
+pub const EXIT_TRAP: u8 = 134;
+/// Timeout applied when `CI` is set and none is given.
+pub const CI_DEFAULT_TIMEOUT: f64 = 60.0;
+
+/// Arguments of `rvflash run`.
+#[derive(clap::Args, Debug)]
+#[command(about = "Run an RV64 ELF executable on a board (also usable as a Cargo runner)")]
+pub struct Args {
+    /// The ELF executable to run.
+    pub file: PathBuf,
+    /// Arguments for the program (SYS_GET_CMDLINE); `--` before them is optional.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+    /// Board to run on (built-in: sim, qemu-virt; default: sim).
+    #[arg(long)]
+    pub board: Option<String>,
+    /// Extra board definition file(s); without --board, the last one is used.
+    #[arg(long = "board-file", value_name = "PATH")]
+    pub board_file: Vec<PathBuf>,
+    /// Stop the program after SECS seconds (exit status 124); 60 by default when CI is set.
+    #[arg(long, env = "RVFLASH_TIMEOUT", value_name = "SECS", value_parser = parse_seconds)]
+    pub timeout: Option<f64>,
+    /// Directory the program may open files in through semihosting (none by default).
+    #[arg(long, value_name = "DIR")]
+    pub semihosting_dir: Option<PathBuf>,
+    /// Let the program's own trap handler run instead of stopping at exceptions.
+    #[arg(long)]
+    pub no_catch_traps: bool,
+    /// Print run statistics (instructions, cycles, wall time) to stderr at the end.
+    #[arg(long)]
+    pub stats: bool,
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    let t = text.trim().trim_end_matches('s');
+    match t.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("`{text}` is not a positive number of seconds")),
+    }
+}
+
+/// Runs the command; never panics on bad input.
+pub fn run(args: &Args) -> ExitCode {
+    match run_inner(args) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            message(Level::Error, &format!("{err:#}"));
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Level {
+    Error,
+    Trap,
+    Panic,
+}
+
+/// Prints one of rvflash's own messages to stderr, coloured on a terminal.
+fn message(level: Level, text: &str) {
+    let (label, colour) = match level {
+        Level::Error => ("error", "1;31"),
+        Level::Trap => ("trap", "1;31"),
+        Level::Panic => ("panic", "1;33"),
+    };
+    let mut err = std::io::stderr().lock();
+    if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
+        writeln!(err, "\x1b[{colour}mrvflash: {label}\x1b[0m: {text}").ok();
+    } else {
+        writeln!(err, "rvflash: {label}: {text}").ok();
+    }
+}
+
+fn run_inner(args: &Args) -> Result<u8> {
+    let started = Instant::now();
+    let board = board::select(args.board.as_deref(), &args.board_file)?;
+    let image = Image::from_file(&args.file, &board)?;
+    let timeout = args.timeout.or_else(|| {
+        std::env::var_os("CI")
+            .filter(|v| !v.is_empty())
+            .map(|_| CI_DEFAULT_TIMEOUT)
+    });
+    let deadline = timeout
+        .map(|t| started + Duration::from_secs_f64(t.min(1e9)))
+        .unwrap_or_else(|| started + Duration::from_secs(100 * 365 * 86400));
+    if let Some(dir) = &args.semihosting_dir
+        && !dir.is_dir()
+    {
+        bail!("--semihosting-dir {}: not a directory", dir.display());
+    }
+    let options = TargetOptions {
+        catch_traps: !args.no_catch_traps,
+    };
+    // QEMU's own semihosting resolves file names relative to its working directory.
+    let empty_dir;
+    let mut target: Box<dyn Target> = match board.run {
+        RunKind::Sim => Box::new(SimTarget::new(
+            options,
+            board.ram().origin,
+            board.ram().length,
+            Box::new(std::io::stdout()),
+        )),
+        RunKind::Qemu => {
+            let dir = match &args.semihosting_dir {
+                Some(dir) => dir.clone(),
+                None => {
+                    empty_dir =
+                        tempfile::tempdir().context("cannot create a temporary directory")?;
+                    empty_dir.path().to_path_buf()
+                }
+            };
+            Box::new(QemuTarget::new(
+                options,
+                board.ram().length,
+                &dir,
+                command_line(args),
+            ))
+        }
+    };
+    target.load(&image)?;
+    let panic_at = panic_handler(&image);
+    if let Some(addr) = panic_at {
+        target.set_breakpoint(addr)?;
+    }
+    let code = run_loop(target.as_mut(), &image, args, panic_at, deadline, timeout)?;
+    if args.stats {
+        let mut err = std::io::stderr().lock();
+        writeln!(err, "rvflash: stats: board {}", board.name).ok();
+        for (name, value) in target.stats() {
+            writeln!(err, "rvflash: stats: {name} {value}").ok();
+        }
+        writeln!(
+            err,
+            "rvflash: stats: wall time {:.3} s",
+            started.elapsed().as_secs_f64()
+        )
+        .ok();
+    }
+    Ok(code)
+}
+
+fn run_loop(
+    target: &mut dyn Target,
+    image: &Image,
+    args: &Args,
+    panic_at: Option<u64>,
+    deadline: Instant,
+    timeout: Option<f64>,
+) -> Result<u8> {
+    let cmdline = command_line(args);
+    let heap = heap_info(image);
+    let (mut stdout, mut stderr, mut stdin) =
+        (std::io::stdout(), std::io::stderr(), std::io::stdin());
+    let mut service = Semihosting::new(
+        args.semihosting_dir.clone(),
+        cmdline.join(" "),
+        heap,
+        &mut stdout,
+        &mut stderr,
+        &mut stdin,
+    );
+    let symbols = backtrace::Symbols::new(image);
+    loop {
+        target.resume()?;
+        match target.wait(deadline)? {
+            Stop::Running => {
+                target.interrupt().ok();
+                std::io::stdout().flush().ok();
+                message(
+                    Level::Error,
+                    &format!(
+                        "timed out after {} s (--timeout / RVFLASH_TIMEOUT)",
+                        timeout.unwrap_or_default()
+                    ),
+                );
+                return Ok(EXIT_TIMEOUT);
+            }
+            Stop::Semihosting => {
+                if let Outcome::Exit(code) = service.service(target)? {
+                    return Ok(code as u8);
+                }
+            }
+            Stop::Breakpoint(pc) if Some(pc) == panic_at => {
+                std::io::stdout().flush().ok();
+                message(Level::Panic, "the program panicked; backtrace:");
+                let frames = symbols.backtrace(target, pc);
+                backtrace::print(&mut std::io::stderr().lock(), &frames);
+            }
+            Stop::Breakpoint(_) => {}
+            Stop::Trap { cause, pc, tval } => {
+                std::io::stdout().flush().ok();
+                report_trap(target, &symbols, cause, pc, tval);
+                return Ok(EXIT_TRAP);
+            }
+            Stop::Exited(code) => {
+                std::io::stdout().flush().ok();
+                return Ok(code as u8);
+            }
+        }
+    }
+}
+
+/// The program's command line: its file name, then the arguments.
+fn command_line(args: &Args) -> Vec<String> {
+    let program = args
+        .file
+        .file_name()
+        .map_or_else(|| "program".into(), |n| n.to_string_lossy().into_owned());
+    let mut cmdline = vec![program];
+    cmdline.extend(args.args.iter().cloned());
+    cmdline
+}
+
+/// The address of the Rust panic handler: `rust_begin_unwind`, which newer compilers mangle
+/// as `__rustc::rust_begin_unwind`.
+fn panic_handler(image: &Image) -> Option<u64> {
+    image.symbol("rust_begin_unwind").or_else(|| {
+        image
+            .symbols
+            .iter()
+            .find(|(name, _, _)| {
+                name.contains("rust_begin_unwind")
+                    && backtrace::demangle(name).ends_with("::rust_begin_unwind")
+            })
+            .map(|s| s.1)
+    })
+}
+
+fn heap_info(image: &Image) -> HeapInfo {
+    let sym = |n: &str| image.symbol(n).unwrap_or(0);
+    let stack_base = sym("_stack_start");
+    HeapInfo {
+        heap_base: sym("_sheap"),
+        heap_limit: sym("_eheap"),
+        stack_base,
+        stack_limit: stack_base.saturating_sub(sym("_stack_size")),
+    }
+}
+
+fn report_trap(
+    target: &mut dyn Target,
+    symbols: &backtrace::Symbols<'_>,
+    cause: u64,
+    pc: u64,
+    tval: u64,
+) {
+    message(
+        Level::Trap,
+        &format!(
+            "{} (mcause={cause}) at pc={pc:#x}, mtval={tval:#x}",
+            cause_name(cause)
+        ),
+    );
+    let mut err = std::io::stderr().lock();
+    writeln!(err, "registers:").ok();
+    let mut line = String::new();
+    for (i, name) in ABI_NAMES.iter().enumerate() {
+        let value = target.register(Reg::X(i as u8)).unwrap_or(0);
+        line.push_str(&format!("  {:>4}/x{i:<2} {value:#018x}", name));
+        if i % 4 == 3 {
+            writeln!(err, "{line}").ok();
+            line.clear();
+        }
+    }
+    writeln!(err, "backtrace:").ok();
+    let frames = symbols.backtrace(target, pc);
+    backtrace::print(&mut err, &frames);
+}
+
+/// A human name for an exception cause (`mcause` without the interrupt bit).
+pub fn cause_name(cause: u64) -> &'static str {
+    if cause >> 63 != 0 {
+        return "interrupt";
+    }
+    match cause {
+        0 => "instruction address misaligned",
+        1 => "instruction access fault",
+        2 => "illegal instruction",
+        3 => "breakpoint",
+        4 => "load address misaligned",
+        5 => "load access fault",
+        6 => "store/AMO address misaligned",
+        7 => "store/AMO access fault",
+        8 => "environment call from U-mode",
+        9 => "environment call from S-mode",
+        11 => "environment call from M-mode",
+        12 => "instruction page fault",
+        13 => "load page fault",
+        15 => "store/AMO page fault",
+        _ => "unknown exception",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds() {
+        assert_eq!(parse_seconds("2"), Ok(2.0));
+        assert_eq!(parse_seconds("1.5s"), Ok(1.5));
+        assert!(parse_seconds("-1").is_err());
+        assert!(parse_seconds("soon").is_err());
+    }
+
+    #[test]
+    fn cause_names() {
+        assert_eq!(cause_name(2), "illegal instruction");
+        assert_eq!(cause_name(7), "store/AMO access fault");
+        assert_eq!(cause_name(1 << 63 | 7), "interrupt");
+    }
+}

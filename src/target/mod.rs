@@ -1,0 +1,130 @@
+//! The target seam: one trait for every machine rvflash runs programs on.
+//!
+//! A [`Target`] loads an [`Image`], runs, stops, reads and writes memory and registers, and
+//! reports why it stopped ([`Stop`]). Everything above the seam (the semihosting service,
+//! timeouts, panics, traps, backtraces, exit statuses) lives in `crate::run` and
+//! `crate::semihosting` and sees only this trait.
+//!
+//! Implementations: [`sim::SimTarget`] (the built-in simulator, in process) and
+//! [`qemu::QemuTarget`] (`qemu-system-riscv64 -machine virt` driven over GDB, see [`gdb`]).
+//!
+//! Conventions every implementation follows:
+//! - `resume` after a stop at a breakpoint steps over that breakpoint.
+//! - `wait` returns [`Stop::Running`] when the deadline passes with the program still running.
+//! - [`Stop::Trap`] carries the trapping instruction's pc (`mepc`), `mcause` and `mtval`; the
+//!   general registers read afterwards are those at the trap, so a backtrace can start there.
+//! - [`Stop::Semihosting`] leaves pc on the semihosting sequence's `ebreak`; the service
+//!   calls [`Target::finish_semihosting`] with the result.
+
+pub mod gdb;
+pub mod qemu;
+pub mod sim;
+
+use std::time::Instant;
+
+use anyhow::Result;
+
+pub use crate::image::Image;
+
+/// A register of an RV64GC hart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reg {
+    /// Integer register x0..x31.
+    X(u8),
+    /// The program counter.
+    Pc,
+    /// Floating-point register f0..f31 (raw 64 bits).
+    #[allow(dead_code)] // part of the seam; the run loop reads only integer registers so far
+    F(u8),
+    /// A CSR by number (`mcause` = 0x342, ...).
+    Csr(u16),
+}
+
+/// CSR numbers used above the seam.
+pub mod csr {
+    /// Machine trap-vector base address.
+    pub const MTVEC: u16 = 0x305;
+    /// Machine exception pc.
+    pub const MEPC: u16 = 0x341;
+    /// Machine trap cause.
+    pub const MCAUSE: u16 = 0x342;
+    /// Machine trap value.
+    pub const MTVAL: u16 = 0x343;
+}
+
+/// Why a target stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// Still running when the deadline passed.
+    Running,
+    /// The program made a semihosting call (pc is on its `ebreak`).
+    Semihosting,
+    /// Stopped at a breakpoint set with [`Target::set_breakpoint`].
+    Breakpoint(u64),
+    /// The program took an exception (caught before its handler runs).
+    Trap {
+        /// `mcause`.
+        cause: u64,
+        /// Address of the trapping instruction (`mepc`).
+        pc: u64,
+        /// `mtval`.
+        tval: u64,
+    },
+    /// The program exited (exit device or the target's own semihosting) with this status.
+    Exited(i32),
+}
+
+/// Options every target understands.
+#[derive(Debug, Clone, Default)]
+pub struct TargetOptions {
+    /// Stop with [`Stop::Trap`] on exceptions instead of letting the program's handler run.
+    pub catch_traps: bool,
+}
+
+/// A machine that runs programs: the one seam between rvflash and simulators, emulators and
+/// boards.
+pub trait Target {
+    /// Loads an image (segments and entry point) and makes the hart ready to start at entry.
+    fn load(&mut self, image: &Image) -> Result<()>;
+    /// Lets the program run (stepping over a breakpoint at the current pc).
+    fn resume(&mut self) -> Result<()>;
+    /// Waits until the program stops or `deadline` passes ([`Stop::Running`]).
+    fn wait(&mut self, deadline: Instant) -> Result<Stop>;
+    /// Asks a running program to stop; the next `wait` reports the stop.
+    fn interrupt(&mut self) -> Result<()>;
+    /// Reads target memory.
+    fn read_memory(&mut self, addr: u64, buf: &mut [u8]) -> Result<()>;
+    /// Writes target memory.
+    fn write_memory(&mut self, addr: u64, data: &[u8]) -> Result<()>;
+    /// Reads a register.
+    fn register(&mut self, reg: Reg) -> Result<u64>;
+    /// Writes a register.
+    fn set_register(&mut self, reg: Reg, value: u64) -> Result<()>;
+    /// Stops the program with [`Stop::Breakpoint`] when it reaches `addr`.
+    fn set_breakpoint(&mut self, addr: u64) -> Result<()>;
+    /// Completes a semihosting call the service handled: `a0` = `result`, pc past the
+    /// sequence (`slli x0,x0,0x1f; ebreak; srai x0,x0,7`, pc being on the `ebreak`).
+    fn finish_semihosting(&mut self, result: u64) -> Result<()> {
+        self.set_register(Reg::X(10), result)?;
+        let pc = self.register(Reg::Pc)?;
+        self.set_register(Reg::Pc, pc.wrapping_add(8))
+    }
+    /// Statistics for `--stats` (name, value), if the target keeps any.
+    fn stats(&mut self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}
+
+/// Reads a little-endian u64 from target memory.
+pub fn read_u64(target: &mut dyn Target, addr: u64) -> Result<u64> {
+    let mut buf = [0u8; 8];
+    target.read_memory(addr, &mut buf)?;
+    Ok(u64::from_le_bytes(buf))
+}
+
+/// The ABI names of x0..x31.
+pub const ABI_NAMES: [&str; 32] = [
+    "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0", "a1", "a2", "a3", "a4",
+    "a5", "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4",
+    "t5", "t6",
+];

@@ -1,0 +1,149 @@
+//! `cargo run` of the Rust test firmware (tests/firmware) with rvflash as the Cargo runner,
+//! on the `sim` and `qemu-virt` boards: output, exit statuses, panics, traps, timeouts, and
+//! sim/QEMU agreement.
+
+mod run_support;
+
+use run_support::*;
+
+const HELLO: &str = "Hello from rvflash test firmware!\n1 + 2 = 3\n";
+
+fn boards() -> Vec<&'static str> {
+    let mut boards = vec!["sim"];
+    if qemu_available() {
+        boards.push("qemu-virt");
+    }
+    boards
+}
+
+#[test]
+fn hello_prints_and_exits_0() {
+    for board in boards() {
+        let out = cargo_run("hello", &format!("--board {board}"));
+        assert_eq!(status(&out), 0, "{board}: {}", stderr(&out));
+        assert_eq!(stdout(&out), HELLO, "{board}");
+    }
+}
+
+#[test]
+fn exit42_exits_42() {
+    for board in boards() {
+        let out = cargo_run("exit42", &format!("--board {board}"));
+        assert_eq!(status(&out), 42, "{board}: {}", stderr(&out));
+        assert_eq!(stdout(&out), "", "{board}");
+    }
+}
+
+#[test]
+fn panic_prints_message_and_backtrace() {
+    for board in boards() {
+        let out = cargo_run("panic", &format!("--board {board}"));
+        assert_eq!(status(&out), 101, "{board}: {}", stderr(&out));
+        let (so, se) = (stdout(&out), stderr(&out));
+        assert!(so.contains("about to panic\n"), "{board}: {so}");
+        assert!(
+            so.contains("panicked at src/bin/panic.rs:10:9: boom: value 7 is too big"),
+            "{board}: {so}"
+        );
+        assert!(se.contains("panic"), "{board}: {se}");
+        assert!(se.contains("panic::explode"), "{board}: {se}");
+        assert!(se.contains("src/bin/panic.rs:10"), "{board}: {se}");
+    }
+}
+
+#[test]
+fn illegal_instruction_traps_with_134() {
+    for board in boards() {
+        let out = cargo_run("illegal", &format!("--board {board}"));
+        assert_eq!(status(&out), 134, "{board}: {}", stderr(&out));
+        let se = stderr(&out);
+        assert!(
+            se.contains("illegal instruction (mcause=2)"),
+            "{board}: {se}"
+        );
+        assert!(se.contains("ra/x1"), "{board}: registers missing: {se}");
+        assert!(se.contains("illegal::do_illegal"), "{board}: {se}");
+        assert!(se.contains("main"), "{board}: {se}");
+        assert_eq!(stdout(&out), "about to execute an illegal instruction\n");
+    }
+}
+
+#[test]
+fn spin_times_out_with_124() {
+    for board in boards() {
+        let started = std::time::Instant::now();
+        let out = cargo_run("spin", &format!("--board {board} --timeout 2"));
+        assert_eq!(status(&out), 124, "{board}: {}", stderr(&out));
+        assert!(stderr(&out).contains("timed out"), "{board}");
+        assert!(started.elapsed().as_secs() < 30, "{board}: took too long");
+    }
+}
+
+#[test]
+fn uart_float_atomic_and_timer_run() {
+    for board in boards() {
+        let out = cargo_run("uart", &format!("--board {board}"));
+        assert_eq!(status(&out), 0, "{board}: {}", stderr(&out));
+        assert_eq!(stdout(&out), "Hello over the 16550 UART\n", "{board}");
+        let out = cargo_run("float_atomic", &format!("--board {board}"));
+        assert_eq!(status(&out), 0, "{board}: {}", stderr(&out));
+        let so = stdout(&out);
+        assert!(so.contains("sqrt(2) = 1.414213562373\n"), "{board}: {so}");
+        assert!(so.contains("counter = 42\n"), "{board}: {so}");
+        let out = cargo_run("timer", &format!("--board {board}"));
+        assert_eq!(status(&out), 0, "{board}: {}", stderr(&out));
+        assert_eq!(
+            stdout(&out),
+            "timer interrupt taken: 1 tick(s)\n",
+            "{board}"
+        );
+    }
+}
+
+#[test]
+fn program_arguments_reach_the_program() {
+    for board in boards() {
+        let out = cargo_run_with_args("args", &format!("--board {board}"), &["one", "two,three"]);
+        assert_eq!(status(&out), 0, "{board}: {}", stderr(&out));
+        assert_eq!(stdout(&out), "cmdline: args one two,three\n", "{board}");
+    }
+}
+
+#[test]
+fn no_catch_traps_lets_the_firmware_handler_run() {
+    // riscv-rt's default exception handler loops forever: the run times out instead of
+    // reporting a trap.
+    let out = cargo_run("illegal", "--board sim --no-catch-traps --timeout 1");
+    assert_eq!(status(&out), 124, "{}", stderr(&out));
+}
+
+#[test]
+fn stats_are_printed() {
+    let out = cargo_run("hello", "--board sim --stats");
+    assert_eq!(status(&out), 0);
+    assert!(stderr(&out).contains("instructions"), "{}", stderr(&out));
+}
+
+/// Every firmware binary gives the same stdout and status on sim and qemu-virt.
+#[test]
+fn sim_and_qemu_agree() {
+    if !qemu_available() {
+        return;
+    }
+    for bin in [
+        "hello",
+        "exit42",
+        "panic",
+        "illegal",
+        "spin",
+        "uart",
+        "float_atomic",
+        "timer",
+        "args",
+    ] {
+        let sim = cargo_run(bin, "--board sim --timeout 2");
+        let qemu = cargo_run(bin, "--board qemu-virt --timeout 2");
+        assert_eq!(status(&sim), status(&qemu), "{bin}: exit status differs");
+        assert_eq!(stdout(&sim), stdout(&qemu), "{bin}: stdout differs");
+    }
+}

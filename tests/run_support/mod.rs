@@ -1,0 +1,176 @@
+//! Helpers shared by the `rvflash run` integration tests: the rvflash binary, the test
+//! firmware (built once per test binary with Cargo), QEMU detection and a tiny hand-made
+//! RV64 ELF.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The rvflash binary under test.
+pub fn rvflash() -> &'static str {
+    env!("CARGO_BIN_EXE_rvflash")
+}
+
+/// The firmware crate.
+pub fn firmware_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/firmware")
+}
+
+/// Where the firmware is built (separate from the workspace's target directory).
+pub fn firmware_target_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("firmware")
+}
+
+/// Builds every firmware binary once; returns the directory holding the ELF files.
+pub fn firmware_elves() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let out = firmware_cargo()
+            .args(["build", "--bins"])
+            .output()
+            .expect("run cargo");
+        assert!(
+            out.status.success(),
+            "building tests/firmware failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        firmware_target_dir().join("riscv64gc-unknown-none-elf/debug")
+    })
+}
+
+/// A `cargo` command inside tests/firmware with its own target directory.
+pub fn firmware_cargo() -> Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(firmware_dir())
+        .env("CARGO_TARGET_DIR", firmware_target_dir())
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("RVFLASH_TIMEOUT")
+        .env_remove("CI");
+    cmd
+}
+
+/// `cargo run --bin NAME` in tests/firmware with `rvflash run RUNNER_ARGS` as the runner.
+pub fn cargo_run(bin: &str, runner_args: &str) -> Output {
+    cargo_run_with_args(bin, runner_args, &[])
+}
+
+/// `cargo run --bin NAME -- PROGRAM_ARGS` with `rvflash run RUNNER_ARGS` as the runner.
+pub fn cargo_run_with_args(bin: &str, runner_args: &str, program_args: &[&str]) -> Output {
+    firmware_elves();
+    firmware_cargo()
+        .args(["run", "-q", "--bin", bin, "--"])
+        .args(program_args)
+        .env(
+            "CARGO_TARGET_RISCV64GC_UNKNOWN_NONE_ELF_RUNNER",
+            format!("{} run {runner_args}", rvflash()),
+        )
+        .output()
+        .expect("run cargo")
+}
+
+/// `rvflash ARGS` with a clean environment for timeouts.
+pub fn rvflash_cmd() -> Command {
+    let mut cmd = Command::new(rvflash());
+    cmd.env_remove("RVFLASH_TIMEOUT").env_remove("CI");
+    cmd
+}
+
+/// True when qemu-system-riscv64 can be run; tests that need it are skipped otherwise.
+pub fn qemu_available() -> bool {
+    static FOUND: OnceLock<bool> = OnceLock::new();
+    *FOUND.get_or_init(|| {
+        let found = Command::new("qemu-system-riscv64")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !found {
+            eprintln!("note: qemu-system-riscv64 not found; skipping QEMU tests");
+        }
+        found
+    })
+}
+
+/// The exit status, or -1 when killed by a signal.
+pub fn status(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A minimal RV64 executable at `addr`: semihosting SYS_EXIT with status `code`.
+pub fn exit_elf(addr: u64, code: u8) -> Vec<u8> {
+    let words: [u32; 8] = [
+        0x0180_0513, // addi a0, zero, 0x18 (SYS_EXIT)
+        0x0000_0597, // auipc a1, 0
+        0x01c5_8593, // addi a1, a1, 28 (-> block)
+        0x01f0_1013, // slli zero, zero, 0x1f
+        0x0010_0073, // ebreak
+        0x4070_5013, // srai zero, zero, 7
+        0x0000_006f, // j .
+        0,           // padding
+    ];
+    let mut code_bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    code_bytes.extend_from_slice(&0x20026u64.to_le_bytes());
+    code_bytes.extend_from_slice(&u64::from(code).to_le_bytes());
+    elf(addr, 243, &code_bytes)
+}
+
+/// An ELF64 little-endian executable with one PT_LOAD segment holding `code` at `addr`.
+pub fn elf(addr: u64, machine: u16, code: &[u8]) -> Vec<u8> {
+    let mut f = Vec::new();
+    f.extend_from_slice(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0");
+    f.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
+    f.extend_from_slice(&machine.to_le_bytes());
+    f.extend_from_slice(&1u32.to_le_bytes());
+    f.extend_from_slice(&addr.to_le_bytes()); // entry
+    f.extend_from_slice(&64u64.to_le_bytes()); // phoff
+    f.extend_from_slice(&0u64.to_le_bytes()); // shoff
+    f.extend_from_slice(&0u32.to_le_bytes()); // flags
+    for v in [64u16, 56, 1, 64, 0, 0] {
+        f.extend_from_slice(&v.to_le_bytes());
+    }
+    let offset = 0x78u64;
+    f.extend_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+    f.extend_from_slice(&5u32.to_le_bytes()); // R X
+    f.extend_from_slice(&offset.to_le_bytes());
+    f.extend_from_slice(&addr.to_le_bytes());
+    f.extend_from_slice(&addr.to_le_bytes());
+    f.extend_from_slice(&(code.len() as u64).to_le_bytes());
+    f.extend_from_slice(&(code.len() as u64).to_le_bytes());
+    f.extend_from_slice(&4u64.to_le_bytes());
+    f.extend_from_slice(code);
+    f
+}
+
+/// Processes whose command line mentions `needle` (Linux `/proc`).
+pub fn processes_mentioning(needle: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in dir.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if let Ok(cmdline) = std::fs::read(entry.path().join("cmdline"))
+            && String::from_utf8_lossy(&cmdline).contains(needle)
+        {
+            found.push(pid);
+        }
+    }
+    found
+}
