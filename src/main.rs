@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod board;
 mod disasm;
 mod image;
+mod interp;
 mod run;
 mod semihosting;
 mod target;
@@ -23,10 +24,14 @@ const EXIT_RVFLASH_FAILED: u8 = 125;
     version,
     about = "Compile, link, load and run programs on bare-metal RV64GC boards",
     long_about = "rvflash is a toolchain component for bare-metal 64-bit RISC-V (RV64GC, LP64D) \
-                  boards. This version provides the RV64GC disassembler; compiling, linking and \
-                  running come next (see README.md).\n\n\
-                  Exit status: 0 on success, 125 when rvflash itself fails (bad arguments, \
-                  unreadable or malformed input). Clap's own usage errors exit with 2."
+                  boards: it runs RV64 ELF executables on a board (the built-in simulator or \
+                  QEMU's virt machine) and is a Cargo runner for Rust firmware; it interprets \
+                  QBE IL programs with the reference interpreter, and disassembles RV64 ELF \
+                  files like objdump. Compiling IL to RV64 code comes next (see README.md).\n\n\
+                  Exit status of `run`: the device's exit code; 124 timeout; 125 rvflash itself \
+                  failed (bad arguments or board, unreadable or malformed input, emulator \
+                  missing); 134 the device trapped. Other subcommands exit 0 on success and 125 \
+                  on failure; see each subcommand's help."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -36,13 +41,27 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Disasm(disasm::Args),
+    Interp(interp::Args),
     Run(run::Args),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Bad arguments are an rvflash failure (125), like every other failure before the device
+    // runs: a Cargo runner's caller must not mistake them for a device exit code.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return if err.use_stderr() {
+                ExitCode::from(EXIT_RVFLASH_FAILED)
+            } else {
+                ExitCode::SUCCESS // --help, --version
+            };
+        }
+    };
     let result = match cli.command {
         Command::Disasm(args) => disasm::run(&args),
+        Command::Interp(args) => return interp::run(&args),
         Command::Run(args) => return run::run(&args),
     };
     match result {

@@ -6,11 +6,18 @@
 //! - [`isa`]: the one RV64GC instruction table and everything derived from it — encoder,
 //!   decoder (shared with the simulator) and an objdump-compatible disassembler.
 //! - [`obj`]: the ELF relocatable object writer.
+//! - [`ir`]: the IR (QBE IL as Rust data), builder, printer, verifier, SSA construction.
+//! - [`qbe`]: the QBE IL text front end (lexer, parser, errors with source excerpts).
+//! - `interp` (feature `std`): the reference interpreter of the IR (exact il.txt semantics).
 #![no_std]
 
 extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+#[cfg(feature = "std")]
+pub mod interp;
+pub mod ir;
 pub mod isa;
 pub mod obj;
+pub mod qbe;

@@ -1,0 +1,72 @@
+//! `rvflash interp FILE.ssa [ARGS...]`: runs a QBE IL program with the reference interpreter
+//! of the backend (no compilation; for trying programs and checking compiled code).
+//!
+//! Exit status: the program's `main` return value (or the code it passed to `exit`), taken
+//! modulo 256 like a process exit status; 125 when the file cannot be read, parsed or
+//! verified (the error is printed as `file:line:col: message`); 134 when the program does
+//! something undefined or trapping (division by zero, `hlt`, out-of-bounds access, step
+//! limit...), with the error and where it happened printed to stderr.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args as ClapArgs;
+use rvflash_backend::interp;
+
+/// Exit status for interpreter errors (like a trapped device).
+const EXIT_TRAP: u8 = 134;
+/// Exit status when the input cannot be read or parsed.
+const EXIT_RVFLASH_FAILED: u8 = 125;
+
+/// Run a QBE IL program with the reference interpreter.
+#[derive(ClapArgs)]
+pub struct Args {
+    /// The IL file to run
+    pub file: PathBuf,
+    /// Arguments passed to the program (argv[1..]; `main` may take `(w argc, l argv)`)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+    /// Function to start at
+    #[arg(long, default_value = "main")]
+    pub entry: String,
+    /// Maximum number of IL instructions executed before giving up
+    #[arg(long, default_value_t = interp::Config::default().fuel)]
+    pub fuel: u64,
+}
+
+/// Runs the subcommand and returns the process exit status.
+pub fn run(args: &Args) -> ExitCode {
+    let name = args.file.display().to_string();
+    let src = match std::fs::read_to_string(&args.file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot read {name}: {e}");
+            return ExitCode::from(EXIT_RVFLASH_FAILED);
+        }
+    };
+    let module = match rvflash_backend::qbe::parse(&name, &src) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EXIT_RVFLASH_FAILED);
+        }
+    };
+    let mut argv: Vec<&str> = vec![name.as_str()];
+    argv.extend(args.args.iter().map(String::as_str));
+    let config = interp::Config {
+        fuel: args.fuel,
+        ..interp::Config::default()
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = interp::run_with(&module, &args.entry, &argv, &mut out, &config);
+    let _ = out.flush();
+    match result {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_TRAP)
+        }
+    }
+}
