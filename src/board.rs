@@ -41,7 +41,6 @@ const BUILTIN_BOARDS: &[(&str, &str)] = &[
 ];
 
 /// Built-in linker scripts: (file name, text).
-#[allow(dead_code)] // read by the link step (`rvflash build`), which comes next
 const BUILTIN_SCRIPTS: &[(&str, &str)] = &[
     ("sim.x", include_str!("../linker-scripts/sim.x")),
     ("qemu-virt.x", include_str!("../linker-scripts/qemu-virt.x")),
@@ -218,7 +217,6 @@ impl Board {
     }
 
     /// The text of this board's memory-map linker script.
-    #[allow(dead_code)] // used by the link step (`rvflash build`), which comes next
     pub fn linker_script_text(&self) -> Result<String> {
         match &self.source {
             BoardSource::BuiltIn => builtin_script(&self.linker_script)
@@ -245,7 +243,6 @@ impl Board {
 }
 
 /// A built-in linker script by file name (`sim.x`, `qemu-virt.x`, `sections.ld`).
-#[allow(dead_code)] // used by the link step (`rvflash build`), which comes next
 pub fn builtin_script(name: &str) -> Option<&'static str> {
     BUILTIN_SCRIPTS
         .iter()

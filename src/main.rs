@@ -8,10 +8,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod board;
+mod build;
 mod disasm;
 mod image;
 mod interp;
+mod link;
 mod run;
+mod runtime;
 mod semihosting;
 mod target;
 
@@ -24,10 +27,11 @@ const EXIT_RVFLASH_FAILED: u8 = 125;
     version,
     about = "Compile, link, load and run programs on bare-metal RV64GC boards",
     long_about = "rvflash is a toolchain component for bare-metal 64-bit RISC-V (RV64GC, LP64D) \
-                  boards: it runs RV64 ELF executables on a board (the built-in simulator or \
-                  QEMU's virt machine) and is a Cargo runner for Rust firmware; it interprets \
-                  QBE IL programs with the reference interpreter, and disassembles RV64 ELF \
-                  files like objdump. Compiling IL to RV64 code comes next (see README.md).\n\n\
+                  boards: it compiles QBE IL to RV64 objects with its own backend, links them \
+                  with a board's runtime and linker scripts, runs programs on a board (the \
+                  built-in simulator or QEMU's virt machine) and is a Cargo runner for Rust \
+                  firmware; it also interprets IL with the reference interpreter and \
+                  disassembles RV64 ELF files like objdump.\n\n\
                   Exit status of `run`: the device's exit code; 124 timeout; 125 rvflash itself \
                   failed (bad arguments or board, unreadable or malformed input, emulator \
                   missing); 134 the device trapped. Other subcommands exit 0 on success and 125 \
@@ -40,9 +44,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    Disasm(disasm::Args),
-    Interp(interp::Args),
     Run(run::Args),
+    Build(build::BuildArgs),
+    Compile(build::CompileArgs),
+    Interp(interp::Args),
+    Disasm(disasm::Args),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +67,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Disasm(args) => disasm::run(&args),
+        Command::Compile(args) => build::compile(&args),
+        Command::Build(args) => build::build(&args),
         Command::Interp(args) => return interp::run(&args),
         Command::Run(args) => return run::run(&args),
     };

@@ -8,6 +8,7 @@
 //! - [`obj`]: the ELF relocatable object writer.
 //! - [`ir`]: the IR (QBE IL as Rust data), builder, printer, verifier, SSA construction.
 //! - [`qbe`]: the QBE IL text front end (lexer, parser, errors with source excerpts).
+//! - [`codegen`]: code generation, IR → RV64 ELF relocatable object (and a GNU as listing).
 //! - `interp` (feature `std`): the reference interpreter of the IR (exact il.txt semantics).
 #![no_std]
 
@@ -15,6 +16,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod codegen;
 #[cfg(feature = "std")]
 pub mod interp;
 pub mod ir;

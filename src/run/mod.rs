@@ -1,4 +1,6 @@
-//! `rvflash run FILE [ARGS...]`: run an ELF executable on a board and exit with its status.
+//! `rvflash run FILE [ARGS...]`: run a program on a board and exit with its status. FILE is an
+//! ELF executable, or QBE IL / an ELF object, which is first built for the board with its
+//! runtime ([`crate::build::build_executable`]).
 //!
 //! The run loop is shared by every target (it sees only [`Target`]): it services semihosting
 //! calls, stops at Rust panics (a breakpoint on `rust_begin_unwind`: prints "panic" and a
@@ -43,9 +45,12 @@ pub const CI_DEFAULT_TIMEOUT: f64 = 60.0;
 
 /// Arguments of `rvflash run`.
 #[derive(clap::Args, Debug)]
-#[command(about = "Run an RV64 ELF executable on a board (also usable as a Cargo runner)")]
+#[command(
+    about = "Run a program on a board: an RV64 ELF executable (also as a Cargo runner), or QBE \
+             IL (.ssa) / an object (.o), built with the board's runtime first"
+)]
 pub struct Args {
-    /// The ELF executable to run.
+    /// The program: an ELF executable, a QBE IL file (.ssa) or an RV64 object (.o).
     pub file: PathBuf,
     /// Arguments for the program (SYS_GET_CMDLINE); `--` before them is optional.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -68,6 +73,26 @@ pub struct Args {
     /// Print run statistics (instructions, cycles, wall time) to stderr at the end.
     #[arg(long)]
     pub stats: bool,
+    /// Linker for QBE IL (`.ssa`) and object (`.o`) inputs (default: rust-lld, ld.lld,
+    /// riscv64-unknown-elf-ld).
+    #[arg(long, value_name = "PATH")]
+    pub linker: Option<PathBuf>,
+}
+
+/// Whether `file` must be compiled and linked before it runs: QBE IL (`.ssa`), or an ELF
+/// relocatable object.
+fn needs_build(file: &std::path::Path) -> Result<bool> {
+    if file.extension().is_some_and(|e| e == "ssa") {
+        return Ok(true);
+    }
+    let mut header = [0u8; 18];
+    let n = std::io::Read::read(
+        &mut std::fs::File::open(file)
+            .with_context(|| format!("cannot read {}", file.display()))?,
+        &mut header,
+    )?;
+    // ELF with e_type (little-endian, offset 16) ET_REL.
+    Ok(n == 18 && header[..4] == *b"\x7fELF" && header[16] == 1 && header[17] == 0)
 }
 
 fn parse_seconds(text: &str) -> Result<f64, String> {
@@ -114,7 +139,21 @@ fn message(level: Level, text: &str) {
 fn run_inner(args: &Args) -> Result<u8> {
     let started = Instant::now();
     let board = board::select(args.board.as_deref(), &args.board_file)?;
-    let image = Image::from_file(&args.file, &board)?;
+    // IL programs and relocatable objects are built for the board first.
+    let built = tempfile::tempdir().context("creating a temporary directory")?;
+    let executable = if needs_build(&args.file)? {
+        let elf = built.path().join("program.elf");
+        crate::build::build_executable(
+            std::slice::from_ref(&args.file),
+            &board,
+            args.linker.as_deref(),
+            &elf,
+        )?;
+        elf
+    } else {
+        args.file.clone()
+    };
+    let image = Image::from_file(&executable, &board)?;
     let timeout = args.timeout.or_else(|| {
         std::env::var_os("CI")
             .filter(|v| !v.is_empty())

@@ -1,0 +1,143 @@
+//! `rvflash compile` and `rvflash build`: QBE IL → RV64 object → linked executable.
+//!
+//! `compile` runs the backend on one IL file (`-o OUT.o`, or `--emit asm` for a GNU-as
+//! listing). `build` compiles each `.ssa` input, adds the board's runtime — the start object
+//! for its console and exit protocol, and the IL libc compiled by the same backend — and links
+//! everything with the board's linker scripts ([`crate::link`]). `rvflash run FILE.ssa` uses
+//! [`build_executable`]. Errors name `file:line:col` and exit 125.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use rvflash_backend::{codegen, qbe};
+
+use crate::board::{self, Board};
+use crate::link::Linker;
+use crate::runtime;
+
+/// What `rvflash compile` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Emit {
+    /// An ELF relocatable object.
+    Obj,
+    /// A GNU-as listing (assembles to the same code).
+    Asm,
+}
+
+/// Compile one QBE IL file to an RV64 ELF object (or an assembly listing).
+#[derive(clap::Args, Debug)]
+pub struct CompileArgs {
+    /// The QBE IL file.
+    pub file: PathBuf,
+    /// Output file (default: FILE with the extension `.o`, or `.s` for --emit asm).
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// What to write.
+    #[arg(long, value_enum, default_value_t = Emit::Obj)]
+    pub emit: Emit,
+}
+
+/// Compile QBE IL files and link them with a board's runtime into an ELF executable.
+#[derive(clap::Args, Debug)]
+pub struct BuildArgs {
+    /// QBE IL files (`.ssa`) and RV64 objects (`.o`) to link.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Output executable (default: the first file with the extension `.elf`).
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// Board to build for (its memory map, console and exit protocol; default: sim).
+    #[arg(long)]
+    pub board: Option<String>,
+    /// Extra board definition file(s).
+    #[arg(long = "board-file", value_name = "PATH")]
+    pub board_file: Vec<PathBuf>,
+    /// Linker to use (default: rust-lld from the Rust toolchain, then ld.lld, then
+    /// riscv64-unknown-elf-ld).
+    #[arg(long, value_name = "PATH")]
+    pub linker: Option<PathBuf>,
+}
+
+pub fn compile(args: &CompileArgs) -> Result<()> {
+    let module = parse(&args.file)?;
+    let options = codegen::Options::default();
+    let (bytes, ext) = match args.emit {
+        Emit::Obj => (
+            codegen::compile(&module, &options).map_err(|e| located(&args.file, e))?,
+            "o",
+        ),
+        Emit::Asm => (
+            codegen::compile_asm(&module, &options)
+                .map_err(|e| located(&args.file, e))?
+                .into_bytes(),
+            "s",
+        ),
+    };
+    let out = args
+        .output
+        .clone()
+        .unwrap_or_else(|| args.file.with_extension(ext));
+    std::fs::write(&out, bytes).with_context(|| format!("writing {}", out.display()))
+}
+
+pub fn build(args: &BuildArgs) -> Result<()> {
+    let board = board::select(args.board.as_deref(), &args.board_file)?;
+    let out = args
+        .output
+        .clone()
+        .unwrap_or_else(|| args.files[0].with_extension("elf"));
+    build_executable(&args.files, &board, args.linker.as_deref(), &out)
+}
+
+/// Compiles the `.ssa` inputs, adds the board's runtime and links `out`.
+pub fn build_executable(
+    inputs: &[PathBuf],
+    board: &Board,
+    linker: Option<&Path>,
+    out: &Path,
+) -> Result<()> {
+    let linker = Linker::find(linker)?;
+    let dir = tempfile::tempdir().context("creating a temporary directory")?;
+    let options = codegen::Options::default();
+    let mut objects = Vec::new();
+
+    let start = dir.path().join("start.o");
+    std::fs::write(&start, runtime::start_object(board.console, board.exit)?)?;
+    objects.push(start);
+    for (i, input) in inputs.iter().enumerate() {
+        match input.extension().and_then(|e| e.to_str()) {
+            Some("o") => objects.push(input.clone()),
+            Some("ssa") => {
+                let module = parse(input)?;
+                let bytes = codegen::compile(&module, &options).map_err(|e| located(input, e))?;
+                let obj = dir.path().join(format!("{i}.o"));
+                std::fs::write(&obj, bytes)?;
+                objects.push(obj);
+            }
+            _ => bail!(
+                "{}: expected a QBE IL file (.ssa) or an object (.o)",
+                input.display()
+            ),
+        }
+    }
+    let libc = qbe::parse("runtime/libc", &runtime::libc_source())
+        .map_err(|e| anyhow::anyhow!("the runtime's libc: {e}"))?;
+    let libc_o = dir.path().join("libc.o");
+    let bytes = codegen::compile(&libc, &options)
+        .map_err(|e| anyhow::anyhow!("compiling the runtime's libc: {e}"))?;
+    std::fs::write(&libc_o, bytes)?;
+    objects.push(libc_o);
+
+    linker.link(board, &objects, out)
+}
+
+fn parse(path: &Path) -> Result<rvflash_backend::ir::Module> {
+    let src =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    qbe::parse(&path.display().to_string(), &src).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// A code generation error as `file:line:col: message`.
+fn located(file: &Path, err: codegen::Error) -> anyhow::Error {
+    anyhow::anyhow!("{}:{err}", file.display())
+}
