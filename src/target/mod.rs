@@ -19,6 +19,8 @@
 pub mod gdb;
 pub mod qemu;
 pub mod sim;
+#[cfg(test)]
+mod sim_vs_qemu_tests;
 
 use std::time::Instant;
 

@@ -270,9 +270,18 @@ impl QemuTarget {
                 .unwrap_or(33 + u32::from(n)),
             Reg::Csr(num) => {
                 let name = csr_name(num).ok_or_else(|| anyhow!("unknown CSR {num:#x}"))?;
-                *self
-                    .regs
+                // QEMU numbers its CSR registers `base + csr number` and serves every CSR by
+                // number, including those its description leaves out (the FP CSRs while
+                // `mstatus.FS` was off when the description was made).
+                let by_number = || {
+                    self.regs
+                        .get("mstatus")
+                        .map(|&m| m - 0x300 + u32::from(num))
+                };
+                self.regs
                     .get(name)
+                    .copied()
+                    .or_else(by_number)
                     .ok_or_else(|| anyhow!("QEMU does not expose CSR {name} over GDB"))?
             }
             other => bail!("no such register {other:?}"),
@@ -482,6 +491,9 @@ const FP_ABI_NAMES: [&str; 32] = [
 
 fn csr_name(num: u16) -> Option<&'static str> {
     Some(match num {
+        0x001 => "fflags",
+        0x002 => "frm",
+        0x003 => "fcsr",
         0x300 => "mstatus",
         0x304 => "mie",
         0x305 => "mtvec",
