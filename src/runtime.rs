@@ -8,7 +8,11 @@
 //! - `_start`: sets `gp` (`__global_pointer$`) and `sp` (`_stack_start`), points `mtvec` at
 //!   `_start_trap`, enables the FPU (`mstatus.FS`) and clears `fcsr`, copies `.data` from
 //!   `_sidata` to `_sdata.._edata` when load and run addresses differ, zeroes
-//!   `_sbss.._ebss`, then calls `main(argc, argv)` and passes its result to `rv_exit`. With a
+//!   `_sbss.._ebss`, copies the thread-local template's initial values
+//!   (`_tdata_start.._tdata_end`, `.tdata`) to `_tls_block` (zeroed with `.bss`, which
+//!   gives `.tbss` its zeros) and points `tp` at `_tls_block` — the backend's local-exec
+//!   model (RISC-V TLS variant I: `tp` = start of the block, offsets from the start of
+//!   `PT_TLS`) for the single hart — then calls `main(argc, argv)` and passes its result to `rv_exit`. With a
 //!   semihosting console `argc` comes from `rv_cmdline()` (IL, `runtime/libc/args.ssa`,
 //!   which splits SYS_GET_CMDLINE's string into `rv_argv`); otherwise `argc = 0` and `argv`
 //!   points at a null pointer.
@@ -85,6 +89,7 @@ const ZERO: u8 = 0;
 const RA: u8 = 1;
 const SP: u8 = 2;
 const GP: u8 = 3;
+const TP: u8 = 4;
 const T0: u8 = 5;
 const T1: u8 = 6;
 const T2: u8 = 7;
@@ -293,6 +298,7 @@ pub fn start_object(console: Console, exit: ExitProtocol) -> Result<Vec<u8>> {
 
     let mut a = Asm::default();
     let (copy, copy_done, bss_loop, call_main) = (a.label(), a.label(), a.label(), a.label());
+    let tls = a.label();
     let (semihost, exit_label) = (a.label(), a.label());
 
     a.push(Item::Global("_start"));
@@ -322,10 +328,24 @@ pub fn start_object(console: Console, exit: ExitProtocol) -> Result<Vec<u8>> {
     a.push(Item::La(T1, "_ebss"));
     let zero_loop = a.label();
     a.push(Item::Label(zero_loop));
-    a.push(Item::Branch(Op::Bgeu, T0, T1, call_main));
+    a.push(Item::Branch(Op::Bgeu, T0, T1, tls));
     a.s(Op::Sd, T0, ZERO, 0);
     a.i(Op::Addi, T0, T0, 8);
     a.push(Item::Jump(ZERO, zero_loop));
+    a.push(Item::Label(tls));
+    // Thread-locals: tp = _tls_block, initialised from .tdata (the rest is .bss, zero).
+    a.push(Item::La(TP, "_tls_block"));
+    a.push(Item::La(T0, "_tdata_start"));
+    a.push(Item::La(T1, "_tdata_end"));
+    a.i(Op::Addi, T2, TP, 0);
+    let tls_loop = a.label();
+    a.push(Item::Label(tls_loop));
+    a.push(Item::Branch(Op::Bgeu, T0, T1, call_main));
+    a.i(Op::Ld, T3, T0, 0);
+    a.s(Op::Sd, T2, T3, 0);
+    a.i(Op::Addi, T0, T0, 8);
+    a.i(Op::Addi, T2, T2, 8);
+    a.push(Item::Jump(ZERO, tls_loop));
     a.push(Item::Label(call_main));
     if console == Console::Semihosting {
         a.push(Item::Call("rv_cmdline"));
