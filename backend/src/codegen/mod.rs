@@ -141,10 +141,11 @@ fn generate_with(
     let mut w = ObjectWriter::new(obj::Options::default());
     let mut text = String::from("\t.option norvc\n");
     let mut pcrel = 0;
+    let mut regalloc_ctx = regalloc2::Ctx::default();
     for f in &module.functions {
         let mut go = || -> Result<(), Error> {
             let mf = isel::select(module, f)?;
-            let out = regalloc::allocate(&mf, options.check, f.pos)?;
+            let out = regalloc::allocate(&mf, options.check, f.pos, &mut regalloc_ctx)?;
             let fr = frame::layout(&mf, &out);
             let items = emit::lower(&mf, &out, &fr, f.pos)?;
             let code = relax::lay_out(items, mf.blocks.len()).map_err(|m| Error::new(f.pos, m))?;

@@ -6,21 +6,23 @@
 
 use alloc::format;
 
-use regalloc2::{Output, RegallocOptions};
+use regalloc2::{Ctx, Output, RegallocOptions};
 
 use super::mir::MFunc;
 use super::{Error, abi};
 use crate::ir::Pos;
 
-/// Allocates registers for `f`; `check` also runs regalloc2's checker.
-pub fn allocate(f: &MFunc, check: bool, pos: Pos) -> Result<Output, Error> {
+/// Allocates registers for `f`; `check` also runs regalloc2's checker. `ctx` is regalloc2's
+/// working memory, reused across a module's functions to save its set-up and allocations.
+pub fn allocate(f: &MFunc, check: bool, pos: Pos, ctx: &mut Ctx) -> Result<Output, Error> {
     let env = abi::machine_env(f.dyn_alloc);
     let opts = RegallocOptions {
         validate_ssa: check,
         ..RegallocOptions::default()
     };
-    let out = regalloc2::run(f, &env, &opts)
+    regalloc2::run_with_ctx(f, &env, &opts, ctx)
         .map_err(|e| Error::new(pos, format!("register allocation failed: {e:?}")))?;
+    let out = core::mem::take(&mut ctx.output);
     if check {
         let mut c = regalloc2::checker::Checker::new(f, &env);
         c.prepare(&out);
