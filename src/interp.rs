@@ -21,6 +21,15 @@ const EXIT_RVFLASH_FAILED: u8 = 125;
 
 /// Run a QBE IL program with the reference interpreter.
 #[derive(ClapArgs)]
+#[command(
+    long_about = "Run a QBE IL program with the reference interpreter (the semantics compiled \
+                  code is checked against), with a host C library subset for calls to \
+                  undefined functions (printf, puts, malloc, mem*/str*, exit, abort, rv_panic).\n\n\
+                  Exit status: the value `main` returns (or the code passed to exit()), modulo \
+                  256; 125 when the file cannot be read, parsed or verified (file:line:col); \
+                  127 when the program calls rv_panic; 134 on a runtime error (division by \
+                  zero, hlt, out-of-bounds access) or abort()."
+)]
 pub struct Args {
     /// The IL file to run
     pub file: PathBuf,

@@ -34,8 +34,9 @@ const EXIT_RVFLASH_FAILED: u8 = 125;
                   disassembles RV64 ELF files like objdump.\n\n\
                   Exit status of `run`: the device's exit code; 124 timeout; 125 rvflash itself \
                   failed (bad arguments or board, unreadable or malformed input, emulator \
-                  missing); 134 the device trapped. Other subcommands exit 0 on success and 125 \
-                  on failure; see each subcommand's help."
+                  missing); 134 the device trapped. `interp` exits with the program's status \
+                  (see its help); `build`, `compile` and `disasm` exit 0 on success and 125 on \
+                  failure."
 )]
 struct Cli {
     #[command(subcommand)]
