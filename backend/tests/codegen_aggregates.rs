@@ -4,7 +4,7 @@
 
 mod codegen_support;
 
-use codegen_support::{check, check_listing};
+use codegen_support::{PRINT_HEX, check, check_listing};
 
 const AGG: &str = r#"
 type :pair = { w, w }
@@ -14,29 +14,6 @@ type :six = { h 3 }
 type :big = { l, w, l, b }
 type :nest = { :pair, l }
 
-function $pr(l %x) {
-@s
-  %i =w copy 60
-@loop
-  %d =l shr %x, %i
-  %d =l and %d, 15
-  %c =w copy %d
-  %lt =w csltw %c, 10
-  jnz %lt, @dig, @hex
-@dig
-  %ch =w add %c, 48
-  jmp @out
-@hex
-  %ch =w add %c, 87
-@out
-  %r =w call $putchar(w %ch)
-  %i =w sub %i, 4
-  %more =w csgew %i, 0
-  jnz %more, @loop, @done
-@done
-  %r =w call $putchar(w 10)
-  ret
-}
 
 function l $sum_pair(:pair %p) {
 @s
@@ -173,8 +150,9 @@ export function w $main() {
 
 #[test]
 fn aggregates_by_value() {
-    check("agg", AGG);
-    check_listing("agg", AGG);
+    let agg = format!("{PRINT_HEX}{AGG}");
+    check("agg", &agg);
+    check_listing("agg", &agg);
 }
 
 const FPAGG: &str = r#"
@@ -185,29 +163,6 @@ type :three = { s 3 }
 type :u = { { d } { l } }
 type :nested = { :one, l }
 
-function $pr(l %x) {
-@s
-  %i =w copy 60
-@loop
-  %d =l shr %x, %i
-  %d =l and %d, 15
-  %c =w copy %d
-  %lt =w csltw %c, 10
-  jnz %lt, @dig, @hex
-@dig
-  %ch =w add %c, 48
-  jmp @out
-@hex
-  %ch =w add %c, 87
-@out
-  %r =w call $putchar(w %ch)
-  %i =w sub %i, 4
-  %more =w csgew %i, 0
-  jnz %more, @loop, @done
-@done
-  %r =w call $putchar(w 10)
-  ret
-}
 
 function :vec $vadd(:vec %a, :vec %b) {
 @s
@@ -321,6 +276,7 @@ export function w $main() {
 
 #[test]
 fn aggregates_with_floats() {
-    check("fpagg", FPAGG);
-    check_listing("fpagg", FPAGG);
+    let fpagg = format!("{PRINT_HEX}{FPAGG}");
+    check("fpagg", &fpagg);
+    check_listing("fpagg", &fpagg);
 }

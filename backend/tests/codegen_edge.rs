@@ -4,34 +4,9 @@
 
 mod codegen_support;
 
+use codegen_support::PRINT_HEX as PR;
 use codegen_support::{check, check_listing, parse};
 use rvflash_backend::codegen::{self, Options};
-
-const PR: &str = r#"
-function $pr(l %x) {
-@s
-  %i =w copy 60
-@loop
-  %d =l shr %x, %i
-  %d =l and %d, 15
-  %c =w copy %d
-  %lt =w csltw %c, 10
-  jnz %lt, @dig, @hex
-@dig
-  %ch =w add %c, 48
-  jmp @out
-@hex
-  %ch =w add %c, 87
-@out
-  %r =w call $putchar(w %ch)
-  %i =w sub %i, 4
-  %more =w csgew %i, 0
-  jnz %more, @loop, @done
-@done
-  %r =w call $putchar(w 10)
-  ret
-}
-"#;
 
 #[test]
 fn constants_of_every_shape() {

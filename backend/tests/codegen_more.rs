@@ -5,34 +5,8 @@
 
 mod codegen_support;
 
+use codegen_support::PRINT_HEX as PR;
 use codegen_support::{check, check_listing};
-
-/// `$pr(l)`: prints a value as 16 hex digits and a newline.
-const PR: &str = r#"
-function $pr(l %x) {
-@s
-  %i =w copy 60
-@loop
-  %d =l shr %x, %i
-  %d =l and %d, 15
-  %c =l copy %d
-  %lt =w csltw %c, 10
-  jnz %lt, @dig, @hex
-@dig
-  %ch =w add %c, 48
-  jmp @out
-@hex
-  %ch =w add %c, 87
-@out
-  %r =w call $putchar(w %ch)
-  %i =w sub %i, 4
-  %more =w csgew %i, 0
-  jnz %more, @loop, @done
-@done
-  %r =w call $putchar(w 10)
-  ret
-}
-"#;
 
 fn with_pr(src: &str) -> String {
     format!("{PR}{src}")

@@ -4,6 +4,8 @@
 
 mod codegen_support;
 
+use codegen_support::PRINT_HEX as PR;
+
 /// A small deterministic generator (xorshift64*).
 struct Rng(u64);
 
@@ -21,32 +23,6 @@ impl Rng {
         xs[self.below(xs.len())]
     }
 }
-
-const PR: &str = r#"
-function $pr(l %x) {
-@s
-  %i =w copy 60
-@loop
-  %d =l shr %x, %i
-  %d =l and %d, 15
-  %c =w copy %d
-  %lt =w csltw %c, 10
-  jnz %lt, @dig, @hex
-@dig
-  %ch =w add %c, 48
-  jmp @out
-@hex
-  %ch =w add %c, 87
-@out
-  %r =w call $putchar(w %ch)
-  %i =w sub %i, 4
-  %more =w csgew %i, 0
-  jnz %more, @loop, @done
-@done
-  %r =w call $putchar(w 10)
-  ret
-}
-"#;
 
 fn constant(r: &mut Rng) -> i64 {
     match r.below(5) {

@@ -23,6 +23,33 @@ const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 const RUNTIME: &str =
     "export function w $putchar(w %c) {\n@s\n  storeb %c, 268435456\n  ret %c\n}\n";
 
+/// `$pr(l)`: prints a value as 16 hex digits and a newline (IL shared by the tests).
+pub const PRINT_HEX: &str = r#"
+function $pr(l %x) {
+@s
+  %i =w copy 60
+@loop
+  %d =l shr %x, %i
+  %d =l and %d, 15
+  %c =l copy %d
+  %lt =w csltw %c, 10
+  jnz %lt, @dig, @hex
+@dig
+  %ch =w add %c, 48
+  jmp @out
+@hex
+  %ch =w add %c, 87
+@out
+  %r =w call $putchar(w %ch)
+  %i =w sub %i, 4
+  %more =w csgew %i, 0
+  jnz %more, @loop, @done
+@done
+  %r =w call $putchar(w 10)
+  ret
+}
+"#;
+
 /// A fresh scratch directory for one test.
 pub fn scratch(name: &str) -> PathBuf {
     let dir = Path::new(TMP).join(format!("cg-{name}-{}", std::process::id()));
