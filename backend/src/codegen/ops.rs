@@ -127,35 +127,15 @@ impl Isel<'_> {
         args: &[Value],
     ) -> Result<(), Error> {
         let s = ty == BaseTy::S;
-        let mop = match op {
-            Op::Add => {
-                if s {
-                    I::FaddS
-                } else {
-                    I::FaddD
-                }
-            }
-            Op::Sub => {
-                if s {
-                    I::FsubS
-                } else {
-                    I::FsubD
-                }
-            }
-            Op::Mul => {
-                if s {
-                    I::FmulS
-                } else {
-                    I::FmulD
-                }
-            }
-            Op::Div => {
-                if s {
-                    I::FdivS
-                } else {
-                    I::FdivD
-                }
-            }
+        let mop = match (op, s) {
+            (Op::Add, true) => I::FaddS,
+            (Op::Add, false) => I::FaddD,
+            (Op::Sub, true) => I::FsubS,
+            (Op::Sub, false) => I::FsubD,
+            (Op::Mul, true) => I::FmulS,
+            (Op::Mul, false) => I::FmulD,
+            (Op::Div, true) => I::FdivS,
+            (Op::Div, false) => I::FdivD,
             _ => {
                 return Err(Error::new(
                     self.pos,
