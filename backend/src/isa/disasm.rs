@@ -279,9 +279,12 @@ fn alias(inst: &Inst) -> Option<Printed> {
         Op::Jalr if rd == 1 => p("jalr", &[Mem(imm, rs1)]),
         Op::Jalr if imm == 0 => p("jalr", &[X(rd), X(rs1)]),
         Op::Fence if imm == 0xff && rd == 0 && rs1 == 0 => p("fence", &[]),
-        Op::FsgnjS | Op::FsgnjD if rs1 == rs2 => p(fp_name(inst.op, "fmv"), &[f(rd), f(rs1)]),
-        Op::FsgnjnS | Op::FsgnjnD if rs1 == rs2 => p(fp_name(inst.op, "fneg"), &[f(rd), f(rs1)]),
-        Op::FsgnjxS | Op::FsgnjxD if rs1 == rs2 => p(fp_name(inst.op, "fabs"), &[f(rd), f(rs1)]),
+        Op::FsgnjS if rs1 == rs2 => p("fmv.s", &[f(rd), f(rs1)]),
+        Op::FsgnjD if rs1 == rs2 => p("fmv.d", &[f(rd), f(rs1)]),
+        Op::FsgnjnS if rs1 == rs2 => p("fneg.s", &[f(rd), f(rs1)]),
+        Op::FsgnjnD if rs1 == rs2 => p("fneg.d", &[f(rd), f(rs1)]),
+        Op::FsgnjxS if rs1 == rs2 => p("fabs.s", &[f(rd), f(rs1)]),
+        Op::FsgnjxD if rs1 == rs2 => p("fabs.d", &[f(rd), f(rs1)]),
         Op::Csrrw | Op::Csrrs | Op::Csrrc | Op::Csrrwi | Op::Csrrsi | Op::Csrrci => {
             return csr_alias(inst);
         }
@@ -305,19 +308,6 @@ fn immediate_alias(op: Op) -> &'static str {
         Op::Srliw => "srlw",
         Op::Sraiw => "sraw",
         _ => op.name(),
-    }
-}
-
-/// `fmv` + `.s`/`.d` from the op's precision.
-fn fp_name(op: Op, stem: &'static str) -> &'static str {
-    let double = op.desc().ext == super::Ext::D;
-    match (stem, double) {
-        ("fmv", false) => "fmv.s",
-        ("fmv", true) => "fmv.d",
-        ("fneg", false) => "fneg.s",
-        ("fneg", true) => "fneg.d",
-        ("fabs", false) => "fabs.s",
-        _ => "fabs.d",
     }
 }
 
