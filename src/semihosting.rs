@@ -6,7 +6,7 @@
 //! calls [`Semihosting::service`], which reads the block through the [`Target`] trait, does
 //! the work, and completes the call with the result in `a0`.
 //!
-//! Implemented: `SYS_OPEN` (`:tt` is the console: read modes give stdin, write modes stdout,
+//! Implemented: `SYS_OPEN` (handles start at 1, never 0, as the spec says; `:tt` is the console: read modes give stdin, write modes stdout,
 //! append modes stderr; other names are opened only below `--semihosting-dir`, relative,
 //! without `..`; otherwise the call fails with -1 and errno EACCES; the host is never touched),
 //! `CLOSE`, `WRITEC`, `WRITE0`, `WRITE`, `READ`, `READC`, `ISERROR`, `ISTTY`, `SEEK`, `FLEN`,
@@ -308,11 +308,16 @@ impl<'io> Semihosting<'io> {
                 Err(e) => return self.fail(e.raw_os_error().map_or(EACCES, |n| n as u64)),
             }
         };
-        let slot = self.handles.iter().position(Option::is_none);
+        // Handle 0 is never given out: the spec says a successful open returns a nonzero
+        // handle, and clients (the `semihosting` crate) assert it.
+        if self.handles.is_empty() {
+            self.handles.push(None);
+        }
+        let slot = self.handles.iter().skip(1).position(Option::is_none);
         match slot {
             Some(i) => {
-                self.handles[i] = Some(handle);
-                i as u64
+                self.handles[i + 1] = Some(handle);
+                i as u64 + 1
             }
             None => {
                 self.handles.push(Some(handle));

@@ -151,7 +151,7 @@ fn tt_open_write_read_istty() {
         let out = open(&mut sh, &mut t, ":tt", 4);
         let err = open(&mut sh, &mut t, ":tt", 8);
         let inp = open(&mut sh, &mut t, ":tt", 0);
-        assert_eq!((out, err, inp), (0, 1, 2));
+        assert_eq!((out, err, inp), (1, 2, 3), "handles are nonzero");
         t.poke(DATA, b"abc");
         t.block(&[out, DATA, 3]);
         t.call(op::WRITE, BLOCK);
@@ -196,7 +196,7 @@ fn files_only_below_the_semihosting_dir() {
     assert_eq!(t.x[10], EACCES);
     assert_eq!(open(&mut sh, &mut t, "../x", 0), u64::MAX);
     let h = open(&mut sh, &mut t, "in.txt", 0);
-    assert_eq!(h, 0);
+    assert_eq!(h, 1);
     t.block(&[h]);
     t.call(op::FLEN, BLOCK);
     sh.service(&mut t).unwrap();
