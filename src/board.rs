@@ -31,6 +31,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 
+use crate::diag;
+
 /// Built-in boards: (file name, TOML text).
 const BUILTIN_BOARDS: &[(&str, &str)] = &[
     ("boards/sim.toml", include_str!("../boards/sim.toml")),
@@ -163,8 +165,7 @@ impl Board {
 
     /// Reads and parses a board file.
     pub fn from_file(path: &Path) -> Result<Board> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read board file {}", path.display()))?;
+        let text = diag::read_text(path, "TOML").context("board file")?;
         let mut board = Board::parse(&text, &path.display().to_string())?;
         board.source = BoardSource::File(path.to_path_buf());
         Ok(board)
@@ -230,13 +231,8 @@ impl Board {
                 {
                     return Ok(text.to_owned());
                 }
-                std::fs::read_to_string(&script).with_context(|| {
-                    format!(
-                        "board file {}: key `linker-script`: cannot read {}",
-                        path.display(),
-                        script.display()
-                    )
-                })
+                diag::read_text(&script, "linker script")
+                    .with_context(|| format!("board file {}: key `linker-script`", path.display()))
             }
         }
     }

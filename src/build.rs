@@ -8,11 +8,12 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use rvflash_backend::{codegen, qbe};
 
 use crate::board::{self, Board};
-use crate::link::Linker;
+use crate::diag;
+use crate::link::{Linker, Object};
 use crate::runtime;
 
 /// What `rvflash compile` writes.
@@ -77,7 +78,7 @@ pub fn compile(args: &CompileArgs) -> Result<()> {
         .output
         .clone()
         .unwrap_or_else(|| args.file.with_extension(ext));
-    std::fs::write(&out, bytes).with_context(|| format!("writing {}", out.display()))
+    diag::write(&out, bytes)
 }
 
 pub fn build(args: &BuildArgs) -> Result<()> {
@@ -97,22 +98,26 @@ pub fn build_executable(
     out: &Path,
 ) -> Result<()> {
     let linker = Linker::find(linker)?;
-    let dir = tempfile::tempdir().context("creating a temporary directory")?;
+    let dir = diag::temp_dir()?;
     let options = codegen::Options::default();
     let mut objects = Vec::new();
+    // A temporary object, named in linker messages after what it was made from.
+    let temporary = |file: &str, name: String, bytes: Vec<u8>| -> Result<Object> {
+        let path = dir.path().join(file);
+        diag::write(&path, bytes)?;
+        Ok(Object { path, name })
+    };
 
-    let start = dir.path().join("start.o");
-    std::fs::write(&start, runtime::start_object(board.console, board.exit)?)?;
-    objects.push(start);
+    let start = runtime::start_object(board.console, board.exit)?;
+    objects.push(temporary("start.o", "runtime/start".into(), start)?);
     for (i, input) in inputs.iter().enumerate() {
         match input.extension().and_then(|e| e.to_str()) {
-            Some("o") => objects.push(input.clone()),
+            Some("o") => objects.push(Object::user(input)),
             Some("ssa") => {
                 let module = parse(input)?;
                 let bytes = codegen::compile(&module, &options).map_err(|e| located(input, e))?;
-                let obj = dir.path().join(format!("{i}.o"));
-                std::fs::write(&obj, bytes)?;
-                objects.push(obj);
+                let name = input.display().to_string();
+                objects.push(temporary(&format!("{i}.o"), name, bytes)?);
             }
             _ => bail!(
                 "{}: expected a QBE IL file (.ssa) or an object (.o)",
@@ -122,18 +127,15 @@ pub fn build_executable(
     }
     let libc = qbe::parse("runtime/libc", &runtime::libc_source())
         .map_err(|e| anyhow::anyhow!("the runtime's libc: {e}"))?;
-    let libc_o = dir.path().join("libc.o");
     let bytes = codegen::compile(&libc, &options)
         .map_err(|e| anyhow::anyhow!("compiling the runtime's libc: {e}"))?;
-    std::fs::write(&libc_o, bytes)?;
-    objects.push(libc_o);
+    objects.push(temporary("libc.o", "runtime/libc".into(), bytes)?);
 
     linker.link(board, &objects, out)
 }
 
 fn parse(path: &Path) -> Result<rvflash_backend::ir::Module> {
-    let src =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let src = diag::read_text(path, "QBE IL")?;
     qbe::parse(&path.display().to_string(), &src).map_err(|e| anyhow::anyhow!("{e}"))
 }
 

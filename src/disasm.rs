@@ -44,6 +44,8 @@ use rvflash_backend::isa::disasm::{AddressTracker, Disasm};
 
 use symbols::{Mapping, Section, SectionSymbolizer, Symbols};
 
+use crate::diag;
+
 /// Disassemble an RV64 ELF file (relocatable object or executable) like `objdump -d`.
 #[derive(ClapArgs)]
 #[command(
@@ -58,8 +60,7 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<()> {
-    let data = std::fs::read(&args.file)
-        .with_context(|| format!("cannot read {}", args.file.display()))?;
+    let data = diag::read(&args.file)?;
     let text = listing(&args.file.display().to_string(), &data)
         .with_context(|| format!("cannot disassemble {}", args.file.display()))?;
     let mut stdout = std::io::stdout().lock();

@@ -1,7 +1,8 @@
 //! Loading an ELF executable into an [`Image`]: what a target needs to run it.
 //!
 //! Only RV64 (`ELFCLASS64`, `EM_RISCV`) little-endian executables (`ET_EXEC`) are accepted;
-//! every loadable segment must lie inside one of the board's memory regions. The symbol table
+//! every loadable segment must lie inside one of the board's memory regions (a segment low in
+//! memory gets a hint: the firmware was linked without the board's memory map). The symbol table
 //! is kept for the run loop (`rust_begin_unwind`, `_start_trap`, ...) and the raw file for
 //! the backtrace's debug information.
 
@@ -11,6 +12,11 @@ use anyhow::{Context, Result, bail};
 use goblin::elf::{Elf, header, program_header};
 
 use crate::board::Board;
+use crate::diag;
+
+/// Below this, a segment outside the board's memory is where a linker without a memory map
+/// puts code (0x10000 for RISC-V Linux and most host targets), not a board address.
+const DEFAULT_LINK_LIMIT: u64 = 0x100_0000;
 
 /// One loadable segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,9 +47,7 @@ pub struct Image {
 impl Image {
     /// Reads and checks an ELF executable for `board`.
     pub fn from_file(path: &Path, board: &Board) -> Result<Image> {
-        let bytes =
-            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        Image::from_bytes(bytes, path, board)
+        Image::from_bytes(diag::read(path)?, path, board)
     }
 
     /// Checks an ELF executable held in memory.
@@ -76,7 +80,7 @@ impl Image {
             }
             if !board.contains(ph.p_paddr, ph.p_memsz) {
                 bail!(
-                    "{shown}: segment at {:#x}..{:#x} lies outside the memory of board `{}` ({})",
+                    "{shown}: segment at {:#x}..{:#x} lies outside the memory of board `{}` ({}){}",
                     ph.p_paddr,
                     ph.p_paddr.saturating_add(ph.p_memsz),
                     board.name,
@@ -85,7 +89,8 @@ impl Image {
                         .iter()
                         .map(|r| format!("{} {:#x}..{:#x}", r.name, r.origin, r.origin + r.length))
                         .collect::<Vec<_>>()
-                        .join(", ")
+                        .join(", "),
+                    default_link_hint(ph.p_paddr, board)
                 );
             }
             let start = usize::try_from(ph.p_offset).ok();
@@ -148,6 +153,22 @@ impl Image {
             .find(|s| s.2 == 0 || addr < s.1 + s.2)
             .filter(|s| s.2 > 0 || addr - s.1 < 0x10000)
             .map(|s| (s.0.as_str(), addr - s.1))
+    }
+}
+
+/// A hint when `addr`, outside `board`'s memory, looks like a link without a memory map.
+fn default_link_hint(addr: u64, board: &Board) -> String {
+    let lowest = board.memory.iter().map(|r| r.origin).min().unwrap_or(0);
+    if addr < lowest && addr < DEFAULT_LINK_LIMIT {
+        format!(
+            "\nhint: {addr:#x} is a default link address (host or RISC-V Linux): the firmware \
+             was probably linked without the board's memory map; for riscv-rt, add \
+             `-C link-arg=-Tmemory.x -C link-arg=-Tlink.x` to rustflags, with the board's \
+             memory map ({}) as memory.x",
+            board.linker_script
+        )
+    } else {
+        String::new()
     }
 }
 

@@ -14,10 +14,10 @@ use std::process::ExitCode;
 use clap::Args as ClapArgs;
 use rvflash_backend::interp;
 
+use crate::{EXIT_RVFLASH_FAILED, diag};
+
 /// Exit status for interpreter errors (like a trapped device).
 const EXIT_TRAP: u8 = 134;
-/// Exit status when the input cannot be read or parsed.
-const EXIT_RVFLASH_FAILED: u8 = 125;
 
 /// Run a QBE IL program with the reference interpreter.
 #[derive(ClapArgs)]
@@ -47,17 +47,17 @@ pub struct Args {
 /// Runs the subcommand and returns the process exit status.
 pub fn run(args: &Args) -> ExitCode {
     let name = args.file.display().to_string();
-    let src = match std::fs::read_to_string(&args.file) {
+    let src = match diag::read_text(&args.file, "QBE IL") {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: cannot read {name}: {e}");
+            diag::error(&format!("{e:#}"));
             return ExitCode::from(EXIT_RVFLASH_FAILED);
         }
     };
     let module = match rvflash_backend::qbe::parse(&name, &src) {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("error: {e}");
+            diag::error(&e.to_string());
             return ExitCode::from(EXIT_RVFLASH_FAILED);
         }
     };
@@ -74,7 +74,7 @@ pub fn run(args: &Args) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {
-            eprintln!("error: {e}");
+            diag::error(&e.to_string());
             ExitCode::from(EXIT_TRAP)
         }
     }

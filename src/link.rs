@@ -6,6 +6,11 @@
 //! by the shared sections script, both written to a temporary directory so built-in scripts
 //! need no installation. Objects carry no `R_RISCV_RELAX`, so linkers that cannot relax
 //! (Debian's ld.lld 14) work too. This module never compiles anything.
+//!
+//! The linker's messages name files by the paths it was given; the temporary ones (objects
+//! compiled from `.ssa` files, the runtime, the scripts) are replaced by names the user knows
+//! — `prog.ssa`, `runtime/libc`, the board's script — so an undefined symbol points at the
+//! source that uses it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -13,6 +18,26 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use crate::board::{self, Board};
+use crate::diag;
+
+/// An object file to link and the name the linker's messages should give it.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub path: PathBuf,
+    /// The `.ssa` file a temporary object was compiled from, `runtime/libc`, ...; the path
+    /// itself for the user's own objects.
+    pub name: String,
+}
+
+impl Object {
+    /// One of the user's object files, named by its path.
+    pub fn user(path: &Path) -> Object {
+        Object {
+            path: path.to_owned(),
+            name: path.display().to_string(),
+        }
+    }
+}
 
 /// A linker and how to call it.
 #[derive(Debug, Clone)]
@@ -54,34 +79,62 @@ impl Linker {
 
     /// Links `objects` into the executable `out` with `board`'s memory map and the shared
     /// sections script.
-    pub fn link(&self, board: &Board, objects: &[PathBuf], out: &Path) -> Result<()> {
-        let dir = tempfile::tempdir().context("creating a temporary directory")?;
-        let memory = dir.path().join("memory.x");
-        std::fs::write(&memory, board.linker_script_text()?)?;
-        let sections = dir.path().join("sections.ld");
+    pub fn link(&self, board: &Board, objects: &[Object], out: &Path) -> Result<()> {
+        let dir = diag::temp_dir()?;
+        let memory = Object {
+            path: dir.path().join("memory.x"),
+            name: board.linker_script.clone(),
+        };
+        diag::write(&memory.path, board.linker_script_text()?)?;
+        let sections = Object {
+            path: dir.path().join("sections.ld"),
+            name: "sections.ld".into(),
+        };
         let sections_text =
             board::builtin_script("sections.ld").context("the built-in sections.ld")?;
-        std::fs::write(&sections, sections_text)?;
+        diag::write(&sections.path, sections_text)?;
 
         let mut cmd = Command::new(&self.path);
         if self.needs_flavor {
             cmd.args(["-flavor", "gnu"]);
         }
-        cmd.arg("-T").arg(&memory).arg("-T").arg(&sections);
-        cmd.args(objects).arg("-o").arg(out);
+        cmd.arg("-T")
+            .arg(&memory.path)
+            .arg("-T")
+            .arg(&sections.path);
+        cmd.args(objects.iter().map(|o| &o.path)).arg("-o").arg(out);
         let output = cmd
             .output()
             .with_context(|| format!("running the linker {}", self.path.display()))?;
         if !output.status.success() {
+            let files: Vec<&Object> = objects.iter().chain([&memory, &sections]).collect();
+            // The linker's own name: its messages start with it, and its path is noise.
+            let name = self.path.file_name().unwrap_or(self.path.as_os_str());
             bail!(
                 "{} failed ({}):\n{}",
-                self.path.display(),
+                name.to_string_lossy(),
                 output.status,
-                String::from_utf8_lossy(&output.stderr).trim_end()
+                rename_files(&String::from_utf8_lossy(&output.stderr), &files).trim_end()
             );
         }
         Ok(())
     }
+}
+
+/// `text` with each file's path replaced by its name.
+fn rename_files(text: &str, files: &[&Object]) -> String {
+    let mut files: Vec<(String, &str)> = files
+        .iter()
+        .map(|o| (o.path.display().to_string(), o.name.as_str()))
+        .filter(|(path, name)| path != name)
+        .collect();
+    // Longest first, so that no path is replaced inside a longer one.
+    files.sort_by_key(|(path, _)| std::cmp::Reverse(path.len()));
+    let mut text = text.to_owned();
+    for (path, name) in files {
+        text = text.replace(&path, name);
+    }
+    text
 }
 
 /// rust-lld of the active Rust toolchain, if present.

@@ -9,10 +9,12 @@ use clap::{Parser, Subcommand};
 
 mod board;
 mod build;
+mod diag;
 mod disasm;
 mod image;
 mod interp;
 mod link;
+mod new;
 mod run;
 mod runtime;
 mod semihosting;
@@ -30,12 +32,14 @@ const EXIT_RVFLASH_FAILED: u8 = 125;
                   boards: it compiles QBE IL to RV64 objects with its own backend, links them \
                   with a board's runtime and linker scripts, runs programs on a board (the \
                   built-in simulator or QEMU's virt machine) and is a Cargo runner for Rust \
-                  firmware; it also interprets IL with the reference interpreter and \
+                  firmware; `new` starts a firmware project that runs on a board with \
+                  `cargo run`; it also interprets IL with the reference interpreter and \
                   disassembles RV64 ELF files like objdump.\n\n\
-                  Exit status of `run`: the device's exit code; 124 timeout; 125 rvflash itself \
-                  failed (bad arguments or board, unreadable or malformed input, emulator \
-                  missing); 134 the device trapped. `interp` exits with the program's status \
-                  (see its help); `build`, `compile` and `disasm` exit 0 on success and 125 on \
+                  Exit status of `run`: the device's exit code; 101 the device panicked and \
+                  halted; 124 timeout; 125 rvflash itself failed (bad arguments or board, \
+                  unreadable or malformed input, emulator missing); 134 the device trapped. \
+                  `interp` exits with the program's status (see its help); `build`, \
+                  `compile`, `disasm` and `new` exit 0 on success and 125 on \
                   failure."
 )]
 struct Cli {
@@ -50,6 +54,7 @@ enum Command {
     Compile(build::CompileArgs),
     Interp(interp::Args),
     Disasm(disasm::Args),
+    New(new::Args),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +73,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Disasm(args) => disasm::run(&args),
+        Command::New(args) => new::run(&args),
         Command::Compile(args) => build::compile(&args),
         Command::Build(args) => build::build(&args),
         Command::Interp(args) => return interp::run(&args),
@@ -76,7 +82,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            diag::error(&format!("{err:#}"));
             ExitCode::from(EXIT_RVFLASH_FAILED)
         }
     }

@@ -138,10 +138,29 @@ fn examples_agree_on_sim_qemu_and_the_interpreter() {
 #[test]
 fn a_trap_is_reported_as_a_trap_on_the_boards() {
     let file = Path::new(ROOT).join("examples/trap.ssa");
-    let out = run_on("sim", &file);
-    assert_eq!(out.status.code(), Some(134));
-    let err = String::from_utf8_lossy(&out.stderr).to_lowercase();
-    assert!(err.contains("trap"), "{err}");
+    require("qemu-system-riscv64", QEMU_PACKAGE);
+    let mut reports = Vec::new();
+    for board in ["sim", "qemu-virt"] {
+        let out = run_on(board, &file);
+        assert_eq!(out.status.code(), Some(134), "{board}");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(err.contains("breakpoint (mcause=3)"), "{board}: {err}");
+        // The leaf frame once, then its caller (`ra` equals pc here: the call to `puts`
+        // returns right onto the `ebreak`).
+        let frames: Vec<&str> = err.lines().filter(|l| l.contains(": 0x")).collect();
+        assert_eq!(frames.len(), 2, "{board}: {err}");
+        assert!(frames[0].ends_with("- main"), "{board}: {err}");
+        assert!(!frames[1].ends_with("- main"), "{board}: {err}");
+        let mtval = err
+            .split("mtval=")
+            .nth(1)
+            .and_then(|s| s.split_whitespace().next());
+        reports.push((board, mtval.map(str::to_owned)));
+    }
+    // `mtval` of an `ebreak` is the same everywhere (QEMU's value: 0).
+    for (board, mtval) in &reports {
+        assert_eq!(mtval.as_deref(), Some("0x0"), "{board}: {reports:?}");
+    }
 }
 
 /// `.text*` sections of an object: name → (bytes, relocations as (offset, type, symbol)).

@@ -1,5 +1,5 @@
-//! `rvflash run` failures that are rvflash's own (exit status 125), boards from files, and
-//! QEMU process hygiene.
+//! `rvflash run` failures that are rvflash's own (exit status 125), boards from files, QEMU
+//! process hygiene, and the form of rvflash's error messages on every subcommand.
 
 mod run_support;
 
@@ -45,6 +45,19 @@ fn tiny_elf_exits_with_its_code_on_sim() {
     if qemu_available() {
         let out = run(&["--board", "qemu-virt", &elf]);
         assert_eq!(status(&out), 7, "{}", stderr(&out));
+    }
+}
+
+/// Every board starts at the ELF entry, not at the start of RAM.
+#[test]
+fn execution_starts_at_the_entry_on_every_board() {
+    let dir = tempfile::tempdir().unwrap();
+    let elf = write(dir.path(), "at_0x80200000", &exit_elf(0x8020_0000, 9));
+    let out = run(&[&elf]);
+    assert_eq!(status(&out), 9, "{}", stderr(&out));
+    if qemu_available() {
+        let out = run(&["--board", "qemu-virt", &elf]);
+        assert_eq!(status(&out), 9, "{}", stderr(&out));
     }
 }
 
@@ -220,4 +233,121 @@ fn qemu_is_gone_after_timeout_sigint_and_sigkill() {
         child.wait().unwrap();
         assert!(gone(&elf), "QEMU left behind after SIG{sig}");
     }
+}
+
+// ---- the form of rvflash's own error messages, on every subcommand ----
+
+/// `rvflash ARGS` run in `dir`, so that files can be named relative to it.
+fn rvflash_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    rvflash_cmd()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run rvflash")
+}
+
+#[track_caller]
+fn assert_error(out: &std::process::Output, wanted: &str) {
+    let err = stderr(out);
+    assert_eq!(status(out), 125, "{err}");
+    assert!(err.starts_with("rvflash: error: "), "{err}");
+    assert!(err.contains(wanted), "wanted {wanted:?} in:\n{err}");
+}
+
+#[test]
+fn every_subcommand_prints_the_same_error_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        &["run", "missing.ssa"][..],
+        &["build", "missing.ssa"],
+        &["compile", "missing.ssa"],
+        &["interp", "missing.ssa"],
+        &["disasm", "missing.o"],
+    ] {
+        let out = rvflash_in(dir.path(), args);
+        assert_error(&out, "cannot read missing.");
+    }
+}
+
+#[test]
+fn file_errors_name_the_file_and_say_when_it_is_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("folder.ssa")).unwrap();
+    write(
+        dir.path(),
+        "ok.ssa",
+        b"export function w $main() {\n@s\n\tret 0\n}\n",
+    );
+    let read = "cannot read folder.ssa: it is a directory";
+    for args in [
+        &["run", "folder.ssa"][..],
+        &["build", "folder.ssa"],
+        &["compile", "folder.ssa"],
+        &["interp", "folder.ssa"],
+        &["disasm", "folder.ssa"],
+        &["run", "--board-file", "folder.ssa", "ok.ssa"],
+    ] {
+        assert_error(&rvflash_in(dir.path(), args), read);
+    }
+    let out = rvflash_in(dir.path(), &["compile", "ok.ssa", "-o", "folder.ssa"]);
+    assert_error(&out, "cannot write folder.ssa: it is a directory");
+}
+
+#[test]
+fn run_names_a_directory_given_as_the_program() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("folder")).unwrap();
+    let out = rvflash_in(dir.path(), &["run", "folder"]);
+    assert_error(&out, "cannot read folder: it is a directory");
+}
+
+#[test]
+fn il_commands_say_what_a_binary_file_is() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "prog.elf", &exit_elf(0x8000_0000, 0));
+    write(dir.path(), "data.ssa", b"\xff\xfe\0binary");
+    for cmd in ["interp", "compile"] {
+        let out = rvflash_in(dir.path(), &[cmd, "prog.elf"]);
+        assert_error(&out, "prog.elf is an ELF file, not QBE IL text");
+        let out = rvflash_in(dir.path(), &[cmd, "data.ssa"]);
+        assert_error(&out, "data.ssa is not UTF-8 text (binary file?)");
+    }
+}
+
+#[test]
+fn link_errors_name_the_source_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = "export function w $main() {\n@start\n\t%r =w call $nosuch()\n\tret %r\n}\n";
+    write(dir.path(), "prog.ssa", src.as_bytes());
+    let temp = std::env::temp_dir().display().to_string();
+    for cmd in ["build", "run"] {
+        let out = rvflash_in(dir.path(), &[cmd, "prog.ssa"]);
+        assert_error(&out, "nosuch");
+        let err = stderr(&out);
+        assert!(err.contains("prog.ssa:"), "{err}");
+        // Not the temporary object the linker was given.
+        assert!(!err.contains(&temp) && !err.contains(".o:"), "{err}");
+    }
+}
+
+#[test]
+fn segments_at_a_default_link_address_get_a_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let low = write(dir.path(), "low", &exit_elf(0x10000, 0));
+    let out = run(&[&low]);
+    assert_error(&out, "segment at 0x10000..");
+    let err = stderr(&out);
+    assert!(
+        err.contains("linked without the board's memory map"),
+        "{err}"
+    );
+    assert!(
+        err.contains("-C link-arg=-Tmemory.x -C link-arg=-Tlink.x"),
+        "{err}"
+    );
+    // Above the board's memory is a different mistake.
+    let high = write(dir.path(), "high", &exit_elf(0x9000_0000, 0));
+    let out = run(&[&high]);
+    assert_error(&out, "outside the memory of board `sim`");
+    assert!(!stderr(&out).contains("hint"), "{}", stderr(&out));
 }

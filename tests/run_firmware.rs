@@ -45,9 +45,38 @@ fn panic_prints_message_and_backtrace() {
             so.contains("panicked at src/bin/panic.rs:10:9: boom: value 7 is too big"),
             "{board}: {so}"
         );
-        assert!(se.contains("panic"), "{board}: {se}");
+        assert!(
+            se.contains("rvflash: panic: src/bin/panic.rs:10:9: boom: value 7 is too big"),
+            "{board}: {se}"
+        );
         assert!(se.contains("panic::explode"), "{board}: {se}");
         assert!(se.contains("src/bin/panic.rs:10"), "{board}: {se}");
+    }
+}
+
+/// A panic handler that never exits (`panic-halt`'s loop, or `wfi`) ends the run with 101 and
+/// the message, which rvflash reads from the program; no timeout is needed.
+#[test]
+fn panic_then_halt_ends_with_101_and_the_message() {
+    for (bin, message) in [
+        (
+            "panic_halt",
+            "src/bin/panic_halt.rs:11:9: the value is 7, more than 2",
+        ),
+        ("panic_wfi", "src/bin/panic_wfi.rs:13:9: nothing left to do"),
+    ] {
+        for board in boards() {
+            // The timeout only keeps a regression from hanging the suite.
+            let out = cargo_run(bin, &format!("--board {board} --timeout 30"));
+            let se = stderr(&out);
+            assert_eq!(status(&out), 101, "{bin} on {board}: {se}");
+            assert_eq!(stdout(&out), "about to panic\n", "{bin} on {board}");
+            assert!(
+                se.contains(&format!("rvflash: panic: {message}")),
+                "{bin} on {board}: {se}"
+            );
+            assert!(se.contains("halted"), "{bin} on {board}: {se}");
+        }
     }
 }
 
@@ -109,6 +138,56 @@ fn program_arguments_reach_the_program() {
     }
 }
 
+/// Everything after FILE belongs to the program, even what looks like rvflash's options (the
+/// Cargo runner contract: `RUNNER... BINARY ARGS...`).
+#[test]
+fn arguments_after_the_file_are_the_programs() {
+    let program_args = ["--board", "sim", "--timeout", "3", "a"];
+    for board in boards() {
+        let out = cargo_run_with_args("args", &format!("--board {board}"), &program_args);
+        assert_eq!(status(&out), 0, "{board}: {}", stderr(&out));
+        assert_eq!(
+            stdout(&out),
+            "cmdline: args --board sim --timeout 3 a\n",
+            "{board}"
+        );
+    }
+    // Directly, with and without `--` after FILE.
+    let elf = firmware_elves().join("args");
+    for dashes in [&[][..], &["--"][..]] {
+        let out = rvflash_cmd()
+            .arg("run")
+            .arg(&elf)
+            .args(dashes)
+            .args(["--timeout", "3", "a"])
+            .output()
+            .unwrap();
+        assert_eq!(status(&out), 0, "{}", stderr(&out));
+        assert_eq!(stdout(&out), "cmdline: args --timeout 3 a\n");
+    }
+    // The board from the environment, for Cargo runners.
+    let out = rvflash_cmd()
+        .env("RVFLASH_BOARD", "no-such-board")
+        .arg("run")
+        .arg(&elf)
+        .output()
+        .unwrap();
+    assert_eq!(status(&out), 125);
+    assert!(stderr(&out).contains("no-such-board"), "{}", stderr(&out));
+    // A misspelt option before FILE is not taken for the file.
+    let out = rvflash_cmd()
+        .args(["run", "--bord", "sim"])
+        .arg(&elf)
+        .output()
+        .unwrap();
+    assert_eq!(status(&out), 125);
+    assert!(
+        stderr(&out).contains("unknown option `--bord`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn no_catch_traps_lets_the_firmware_handler_run() {
     // riscv-rt's default exception handler loops forever: the run times out instead of
@@ -134,6 +213,8 @@ fn sim_and_qemu_agree() {
         "hello",
         "exit42",
         "panic",
+        "panic_halt",
+        "panic_wfi",
         "illegal",
         "spin",
         "uart",

@@ -164,6 +164,22 @@ fn verifier_catches_builder_mistakes() {
     );
 }
 
+/// Errors about an operand say which one, for modules built without source positions too.
+#[test]
+fn verifier_names_the_offending_operand() {
+    let mut b = FunctionBuilder::new("f");
+    let never = b.temp("never");
+    let start = b.new_block("start");
+    b.switch_to(start);
+    let _ = b.ins_add(BaseTy::W, Value::int(1), never.into());
+    b.ret(None);
+    let mut m = Module::new();
+    m.functions.push(b.finish());
+    let e = ir::verify::verify_module(&m).unwrap_err();
+    assert_eq!(e.msg, "temporary %never is used but never defined");
+    assert_eq!(e.operand, Some(1));
+}
+
 #[test]
 fn builder_sanitizes_names_and_verifier_rejects_bad_ones() {
     let mut b = FunctionBuilder::new("names");

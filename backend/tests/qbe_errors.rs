@@ -245,7 +245,7 @@ fn blocks_and_phis() {
     check(
         &diamond("%p =w phi @l 1, @r %s"),
         9,
-        2,
+        21,
         "phi %p argument %s has type s, expected w",
     );
     check(
@@ -269,13 +269,13 @@ fn type_errors() {
     check(
         &one("%x =w add %a, %s"),
         3,
-        2,
+        16,
         "second operand of 'add' %s has type s, expected w",
     );
     check(
         &one("%x =l add %a, %p"),
         3,
-        2,
+        12,
         "first operand of 'add' %a has type w, expected l",
     );
     check(
@@ -293,7 +293,7 @@ fn type_errors() {
     check(
         &one("%x =w loadw %a"),
         3,
-        2,
+        14,
         "first operand of 'loadsw' %a has type w, expected l",
     );
     check(
@@ -311,7 +311,7 @@ fn type_errors() {
     check(
         &one("%x =w ceqs %a, %a"),
         3,
-        2,
+        13,
         "first operand of 'ceqs' %a has type w, expected s",
     );
     check(
@@ -335,25 +335,25 @@ fn type_errors() {
     check(
         &one("%x =l cast %s"),
         3,
-        2,
+        13,
         "first operand of 'cast' %s has type s, expected d",
     );
     check(
         &one("storeb %s, %p"),
         3,
-        2,
+        9,
         "first operand of 'storeb' %s has type s, expected w",
     );
     check(
         &one("blit %p, %p, %a"),
         3,
-        2,
+        15,
         "blit size must be a non-negative integer constant",
     );
     check(
         &one("blit %p, %p, -1"),
         3,
-        2,
+        15,
         "blit size must be a non-negative integer constant",
     );
     check(
@@ -365,19 +365,19 @@ fn type_errors() {
     check(
         &one("%x =w call %a(w 1)"),
         3,
-        2,
+        13,
         "called function %a has type w, expected l",
     );
     check(
         &one("%x =w call $g(l %a)"),
         3,
-        2,
+        18,
         "call argument 1 %a has type w, expected l",
     );
     check(
         &one("%x =w call $g(env %a)"),
         3,
-        2,
+        20,
         "env argument %a has type w, expected l",
     );
     check(&one("%x =w call $g(:t %p)"), 3, 16, "undefined type :t");
@@ -390,19 +390,19 @@ fn type_errors() {
     check(
         &one("%x =w add %a, %y"),
         3,
-        2,
+        16,
         "temporary %y is used but never defined",
     );
     check(
         &func("@start\n\tjnz %s, @a, @a\n@a\n\tret 0\n"),
         3,
-        2,
+        6,
         "jnz condition %s has type s, expected w",
     );
     check(
         &func("@start\n\tret %s\n"),
         3,
-        2,
+        6,
         "return value %s has type s, expected w",
     );
     assert!(
@@ -412,7 +412,7 @@ fn type_errors() {
     check(
         "function $f() {\n@s\n\tret 1\n}\n",
         3,
-        2,
+        6,
         "function $f has no return type but returns a value",
     );
     // The `l` → `w` subtyping rule is one-way, and applies to temporaries only.
@@ -425,13 +425,13 @@ fn ssa_errors() {
     check(
         &func("@start\n\tjnz %a, @l, @r\n@l\n\t%x =w copy 1\n@r\n\tret %x\n"),
         7,
-        2,
+        6,
         "temporary %x is not defined on every path to this use",
     );
     check(
         &func("@start\n\t%y =w add %x, 1\n\t%x =w copy 1\n\tret %y\n"),
         3,
-        2,
+        12,
         "temporary %x is not defined on every path to this use",
     );
     // Re-assigned temporaries are fine (non-SSA input).
@@ -441,6 +441,41 @@ fn ssa_errors() {
             &func("@start\n\t%x =w copy 1\n\t%x =w add %x, 1\n\tret %x\n")
         )
         .is_ok()
+    );
+}
+
+/// Errors about one operand (its type, an undefined temporary, a use not dominated by its
+/// definition) put the caret under that operand, not at the start of the instruction.
+#[test]
+fn operand_errors_point_at_the_operand() {
+    let e = qbe::parse("t.ssa", &func("@start\n\t%x =w add %y, 1\n\tret %x\n")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "t.ssa:3:12: temporary %y is used but never defined\n\
+         3 | \t%x =w add %y, 1\n  | \t          ^"
+    );
+    let one = |ins: &str| func(&format!("@start\n\t{ins}\n\tret 0\n"));
+    // A call's operands count its callee and env before its arguments.
+    check(
+        &one("%x =w call $g(env %p, w 1, l %a)"),
+        3,
+        31,
+        "call argument 2 %a has type w, expected l",
+    );
+    check(
+        &one("%x =w call $g(w %a, l %u)"),
+        3,
+        24,
+        "temporary %u is used but never defined",
+    );
+    // Phi arguments, checked for dominance after SSA construction.
+    check(
+        &func(
+            "@start\n\tjnz %a, @l, @j\n@l\n\t%x =w copy 1\n\tjmp @j\n@j\n\t%p =w phi @start %x, @l 2\n\tret %p\n",
+        ),
+        8,
+        19,
+        "temporary %x is not defined on every path to this use",
     );
 }
 

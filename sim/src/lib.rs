@@ -55,8 +55,9 @@
 //!   With C, instruction addresses are always 2-byte aligned, so instruction-address-
 //!   misaligned (cause 0) never happens.
 //! - **Traps**: `mtval` is the instruction bits for illegal instructions (16 bits for a
-//!   compressed one), the address for access faults and misaligned accesses, `pc` for
-//!   `ebreak`, 0 for `ecall` and interrupts. Interrupt priority: MEI > MSI > MTI.
+//!   compressed one), the address for access faults and misaligned accesses, 0 for `ebreak`
+//!   (QEMU 7.2 leaves it 0; the spec allows 0 or `pc`), `ecall` and interrupts. Interrupt
+//!   priority: MEI > MSI > MTI.
 //! - **Instruction budget**: [`Machine::run`] counts retired instructions and taken
 //!   exceptions, so a guest stuck in a trap loop still returns [`Stop::Budget`].
 //! - **LR/SC**: like QEMU, SC succeeds when the reservation address matches and memory still

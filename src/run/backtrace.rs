@@ -2,9 +2,11 @@
 //!
 //! Unwinding uses the program's DWARF call-frame information (`.debug_frame`, then
 //! `.eh_frame`) through `gimli`: each frame's CFA and saved registers (`ra`, `s0`, ...) are
-//! recovered from target memory. Where a function has no CFI, it falls back to the RISC-V
-//! frame-pointer convention (`ra` at `s0 - 8`, the caller's `s0` at `s0 - 16`) and, for the
-//! innermost frame, to the `ra` register (a leaf function). Addresses become
+//! recovered from target memory. Where a function has no CFI, its prologue is read instead
+//! (frame size and where `ra` and `s0` are saved), and a leaf's caller is in `ra`. A return
+//! address pointing back into the same function without having been saved is a stale `ra`
+//! (a function that never returns need not keep it): unwinding stops there rather than list
+//! the frame twice. Addresses become
 //! `function at file:line:col` (inlined calls included) through `addr2line`, or the ELF
 //! symbol table when there is no line information. Unwinding stops at 64 frames, at a return
 //! address outside the program's loadable segments, or when it makes no progress.
@@ -21,6 +23,7 @@ use goblin::elf::Elf;
 
 use crate::image::Image;
 use crate::target::{Reg, Target, read_u64};
+use rvflash_backend::isa::{self, Op};
 
 type R = EndianRcSlice<LittleEndian>;
 
@@ -143,7 +146,7 @@ impl<'a> Symbols<'a> {
             });
             let next = match self.cfi_step(&mut ctx, target, probe, &mut regs) {
                 Some(next) => next,
-                None => match fallback_step(target, depth, &mut regs) {
+                None => match self.prologue_step(target, pc, &mut regs) {
                     Some(next) => next,
                     None => break,
                 },
@@ -178,7 +181,7 @@ impl<'a> Symbols<'a> {
                 .ok()
                 .cloned();
             if let Some(row) = found {
-                return apply_row(&row, target, regs);
+                return self.apply_row(&row, target, probe, regs);
             }
         }
         if let Some((section, bases)) = &self.eh_frame {
@@ -187,63 +190,109 @@ impl<'a> Symbols<'a> {
                 .ok()
                 .cloned();
             if let Some(row) = found {
-                return apply_row(&row, target, regs);
+                return self.apply_row(&row, target, probe, regs);
             }
         }
         None
     }
-}
 
-fn apply_row(
-    row: &UnwindTableRow<usize>,
-    target: &mut dyn Target,
-    regs: &mut [u64; 32],
-) -> Option<u64> {
-    let cfa = match row.cfa() {
-        CfaRule::RegisterAndOffset { register, offset } => {
-            regs.get(register.0 as usize)?.wrapping_add(*offset as u64)
-        }
-        CfaRule::Expression(_) => return None,
-    };
-    let old = *regs;
-    let mut ra_undefined = false;
-    for (reg, rule) in row.registers() {
-        let Register(n) = *reg;
-        let Some(slot) = regs.get_mut(n as usize) else {
-            continue;
-        };
-        match rule {
-            RegisterRule::Offset(off) => {
-                *slot = read_u64(target, cfa.wrapping_add(*off as u64)).ok()?;
+    /// Applies one CFI row; returns the caller's pc (0: the outermost frame).
+    fn apply_row(
+        &self,
+        row: &UnwindTableRow<usize>,
+        target: &mut dyn Target,
+        probe: u64,
+        regs: &mut [u64; 32],
+    ) -> Option<u64> {
+        let cfa = match row.cfa() {
+            CfaRule::RegisterAndOffset { register, offset } => {
+                regs.get(register.0 as usize)?.wrapping_add(*offset as u64)
             }
-            RegisterRule::ValOffset(off) => *slot = cfa.wrapping_add(*off as u64),
-            RegisterRule::Register(Register(r)) => *slot = *old.get(*r as usize)?,
-            RegisterRule::Undefined if n == 1 => ra_undefined = true,
-            _ => {}
+            CfaRule::Expression(_) => return None,
+        };
+        let old = *regs;
+        let mut ra_saved = false;
+        for (reg, rule) in row.registers() {
+            let Register(n) = *reg;
+            let Some(slot) = regs.get_mut(n as usize) else {
+                continue;
+            };
+            match rule {
+                RegisterRule::Offset(off) => {
+                    *slot = read_u64(target, cfa.wrapping_add(*off as u64)).ok()?;
+                    ra_saved |= n == 1;
+                }
+                RegisterRule::ValOffset(off) => *slot = cfa.wrapping_add(*off as u64),
+                RegisterRule::Register(Register(r)) => *slot = *old.get(*r as usize)?,
+                RegisterRule::Undefined if n == 1 => return Some(0),
+                _ => {}
+            }
+        }
+        if !ra_saved && self.same_function(regs[1], probe) {
+            // `ra` was never saved here and points into this very function: it is left over
+            // from an earlier call (a function that never returns need not keep it), not the
+            // caller's return address.
+            return Some(0);
+        }
+        regs[2] = cfa;
+        Some(regs[1])
+    }
+
+    /// Unwinding without CFI, by reading the function's prologue from its symbol up to `pc`:
+    /// `addi sp, sp, -N` gives the frame size, `sd ra/s0, OFF(sp)` where they are saved (the
+    /// backend's and most compilers' prologue). A function that did not save `ra` is a leaf
+    /// whose caller's pc is in `ra`, unless `ra` points back into the function itself (left
+    /// over from an earlier call), where unwinding stops rather than list a frame twice.
+    fn prologue_step(&self, target: &mut dyn Target, pc: u64, regs: &mut [u64; 32]) -> Option<u64> {
+        let (_, offset) = self.image.symbol_at(pc)?;
+        let start = pc - offset;
+        let (mut frame, mut ra_at, mut s0_at) = (0u64, None, None);
+        let mut at = start;
+        while at < pc && at < start + 256 {
+            let mut bytes = [0u8; 4];
+            target.read_memory(at, &mut bytes).ok()?;
+            let raw = isa::decode(&bytes).ok()?;
+            let inst = raw.expand();
+            match inst.op {
+                Op::Addi if inst.rd == 2 && inst.rs1 == 2 && inst.imm < 0 => {
+                    frame = inst.imm.unsigned_abs().into();
+                }
+                Op::Sd if inst.rs1 == 2 && inst.rs2 == 1 => ra_at = Some(inst.imm),
+                Op::Sd if inst.rs1 == 2 && inst.rs2 == 8 => s0_at = Some(inst.imm),
+                Op::Jal
+                | Op::Jalr
+                | Op::Beq
+                | Op::Bne
+                | Op::Blt
+                | Op::Bge
+                | Op::Bltu
+                | Op::Bgeu => break,
+                _ => {}
+            }
+            at += raw.len() as u64;
+        }
+        let sp = regs[2];
+        let slot = |off: i32| sp.wrapping_add(off as i64 as u64);
+        let ra = match ra_at {
+            Some(off) => read_u64(target, slot(off)).ok()?,
+            None if self.same_function(regs[1], pc) => return None,
+            None => regs[1],
+        };
+        if let Some(off) = s0_at {
+            regs[8] = read_u64(target, slot(off)).ok()?;
+        }
+        regs[1] = ra;
+        regs[2] = sp.wrapping_add(frame);
+        Some(ra)
+    }
+
+    /// Whether two addresses lie in the same function (by the symbol table).
+    fn same_function(&self, a: u64, b: u64) -> bool {
+        match (self.image.symbol_at(a), self.image.symbol_at(b)) {
+            (Some((_, oa)), Some((_, ob))) => a.wrapping_sub(oa) == b.wrapping_sub(ob),
+            _ => false,
         }
     }
-    if ra_undefined {
-        return Some(0);
-    }
-    regs[2] = cfa;
-    Some(regs[1])
-}
-
-/// Unwinding without CFI: `ra` for the innermost frame, the frame-pointer chain otherwise.
-fn fallback_step(target: &mut dyn Target, depth: usize, regs: &mut [u64; 32]) -> Option<u64> {
-    if depth == 0 {
-        return Some(regs[1]);
-    }
-    let fp = regs[8];
-    if fp == 0 || !fp.is_multiple_of(8) {
-        return None;
-    }
-    let ra = read_u64(target, fp.wrapping_sub(8)).ok()?;
-    let prev_fp = read_u64(target, fp.wrapping_sub(16)).ok()?;
-    regs[2] = fp;
-    regs[8] = prev_fp;
-    regs[1] = ra;
-    Some(ra)
 }
 
 /// Demangles a Rust symbol without its hash; other names are returned unchanged.

@@ -3,13 +3,20 @@
 //! runtime ([`crate::build::build_executable`]).
 //!
 //! The run loop is shared by every target (it sees only [`Target`]): it services semihosting
-//! calls, stops at Rust panics (a breakpoint on `rust_begin_unwind`: prints "panic" and a
-//! backtrace, then lets the firmware print its message and exit), reports traps, enforces
-//! the timeout and maps the outcome to rvflash's exit status:
+//! calls, stops at Rust panics, reports traps, enforces the timeout and maps the outcome to
+//! rvflash's exit status.
+//!
+//! Panics: a breakpoint on `rust_begin_unwind` stops the program; rvflash prints the panic
+//! message (read from the `PanicInfo` argument, see [`panic`]) and a backtrace, then lets the
+//! firmware's handler go on, so that one which prints and exits keeps its own output and
+//! status. A handler that never exits (`panic-halt`) ends the run with 101 as soon as the
+//! hart is parked (a jump to itself, or `wfi`), or when [`PANIC_GRACE`] passes without a
+//! semihosting call.
 //!
 //! | status | meaning |
 //! |---|---|
 //! | N | the program exited with N (semihosting exit, SiFive test finisher) |
+//! | 101 | the program panicked and then halted instead of exiting |
 //! | 124 | timed out (`--timeout`, `RVFLASH_TIMEOUT`; 60 s by default when `CI` is set) |
 //! | 125 | rvflash itself failed (bad arguments or board, not an RV64 executable, QEMU missing) |
 //! | 134 | the program trapped: cause, pc, tval, registers and a backtrace are printed |
@@ -19,13 +26,14 @@
 //! program arguments need no `--`.
 
 pub mod backtrace;
+mod panic;
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
 use crate::board::{self, RunKind};
 use crate::image::Image;
@@ -37,7 +45,7 @@ use crate::target::{ABI_NAMES, Reg, Stop, Target, TargetOptions};
 /// Exit status: timed out.
 pub const EXIT_TIMEOUT: u8 = 124;
 /// Exit status: rvflash failed.
-pub const EXIT_FAILED: u8 = 125;
+pub const EXIT_FAILED: u8 = crate::EXIT_RVFLASH_FAILED;
 /// Exit status: the program trapped.
 pub const EXIT_TRAP: u8 = 134;
 /// Timeout applied when `CI` is set and none is given.
@@ -50,13 +58,20 @@ pub const CI_DEFAULT_TIMEOUT: f64 = 60.0;
              IL (.ssa) / an object (.o), built with the board's runtime first"
 )]
 pub struct Args {
-    /// The program: an ELF executable, a QBE IL file (.ssa) or an RV64 object (.o).
-    pub file: PathBuf,
-    /// Arguments for the program (SYS_GET_CMDLINE); `--` before them is optional.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub args: Vec<String>,
+    /// The program (an ELF executable, a QBE IL file (.ssa) or an RV64 object (.o)), then its
+    /// arguments: everything after FILE goes to the program verbatim (SYS_GET_CMDLINE), as a
+    /// Cargo runner's contract wants; a `--` right after FILE is dropped. rvflash's own options
+    /// go before FILE.
+    #[arg(
+        value_name = "FILE [ARGS]",
+        required = true,
+        num_args = 1..,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub command: Vec<String>,
     /// Board to run on (built-in: sim, qemu-virt; default: sim).
-    #[arg(long)]
+    #[arg(long, env = "RVFLASH_BOARD")]
     pub board: Option<String>,
     /// Extra board definition file(s); without --board, the last one is used.
     #[arg(long = "board-file", value_name = "PATH")]
@@ -79,6 +94,22 @@ pub struct Args {
     pub linker: Option<PathBuf>,
 }
 
+impl Args {
+    /// The program to run.
+    pub fn file(&self) -> &std::path::Path {
+        std::path::Path::new(&self.command[0])
+    }
+
+    /// The program's arguments: everything after FILE, less one `--` right after it.
+    pub fn program_args(&self) -> &[String] {
+        let rest = &self.command[1..];
+        match rest.first() {
+            Some(first) if first == "--" => &rest[1..],
+            _ => rest,
+        }
+    }
+}
+
 /// Whether `file` must be compiled and linked before it runs: QBE IL (`.ssa`), or an ELF
 /// relocatable object.
 fn needs_build(file: &std::path::Path) -> Result<bool> {
@@ -86,11 +117,9 @@ fn needs_build(file: &std::path::Path) -> Result<bool> {
         return Ok(true);
     }
     let mut header = [0u8; 18];
-    let n = std::io::Read::read(
-        &mut std::fs::File::open(file)
-            .with_context(|| format!("cannot read {}", file.display()))?,
-        &mut header,
-    )?;
+    let n = std::fs::File::open(file)
+        .and_then(|mut f| std::io::Read::read(&mut f, &mut header))
+        .map_err(|e| crate::diag::read_error(file, e))?;
     // ELF with e_type (little-endian, offset 16) ET_REL.
     Ok(n == 18 && header[..4] == *b"\x7fELF" && header[16] == 1 && header[17] == 0)
 }
@@ -128,30 +157,34 @@ fn message(level: Level, text: &str) {
         Level::Trap => ("trap", "1;31"),
         Level::Panic => ("panic", "1;33"),
     };
-    let mut err = std::io::stderr().lock();
-    if std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() {
-        writeln!(err, "\x1b[{colour}mrvflash: {label}\x1b[0m: {text}").ok();
-    } else {
-        writeln!(err, "rvflash: {label}: {text}").ok();
-    }
+    crate::diag::message(label, colour, text);
 }
 
 fn run_inner(args: &Args) -> Result<u8> {
     let started = Instant::now();
     let board = board::select(args.board.as_deref(), &args.board_file)?;
     // IL programs and relocatable objects are built for the board first.
-    let built = tempfile::tempdir().context("creating a temporary directory")?;
-    let executable = if needs_build(&args.file)? {
+    let built = crate::diag::temp_dir()?;
+    let file = args.file().to_path_buf();
+    // FILE takes hyphenated values so that the program's arguments after it pass verbatim;
+    // an option rvflash does not know would otherwise be taken for the file name.
+    if args.command[0].starts_with('-') && !file.exists() {
+        bail!(
+            "unknown option `{}` (rvflash's options go before FILE; see `rvflash run --help`)",
+            args.command[0]
+        );
+    }
+    let executable = if needs_build(&file)? {
         let elf = built.path().join("program.elf");
         crate::build::build_executable(
-            std::slice::from_ref(&args.file),
+            std::slice::from_ref(&file),
             &board,
             args.linker.as_deref(),
             &elf,
         )?;
         elf
     } else {
-        args.file.clone()
+        file
     };
     let image = Image::from_file(&executable, &board)?;
     let timeout = args.timeout.or_else(|| {
@@ -183,8 +216,7 @@ fn run_inner(args: &Args) -> Result<u8> {
             let dir = match &args.semihosting_dir {
                 Some(dir) => dir.clone(),
                 None => {
-                    empty_dir =
-                        tempfile::tempdir().context("cannot create a temporary directory")?;
+                    empty_dir = crate::diag::temp_dir()?;
                     empty_dir.path().to_path_buf()
                 }
             };
@@ -218,6 +250,20 @@ fn run_inner(args: &Args) -> Result<u8> {
     Ok(code)
 }
 
+/// How long a program may go on after a panic, without a semihosting call, before the run
+/// ends with [`EXIT_PANIC`] (sooner when it is parked, see [`panic::parked`]).
+pub const PANIC_GRACE: Duration = Duration::from_secs(1);
+/// How often a program that panicked is checked for being parked.
+const PANIC_POLL: Duration = Duration::from_millis(50);
+/// Exit status: the program panicked and did not exit by itself (as a panicking Rust test).
+pub const EXIT_PANIC: u8 = 101;
+
+/// A panic the run loop has caught: what it said, and when the program last made progress.
+struct Panicked {
+    message: Option<String>,
+    progress: Instant,
+}
+
 fn run_loop(
     target: &mut dyn Target,
     image: &Image,
@@ -239,10 +285,20 @@ fn run_loop(
         &mut stdin,
     );
     let symbols = backtrace::Symbols::new(image);
+    let mut panicked: Option<Panicked> = None;
+    // False after an interrupt request: the next `wait` collects the stop without resuming.
+    let mut resume = true;
     loop {
-        target.resume()?;
-        match target.wait(deadline)? {
-            Stop::Running => {
+        if resume {
+            target.resume()?;
+        }
+        resume = true;
+        let wait_until = match &panicked {
+            Some(_) => deadline.min(Instant::now() + PANIC_POLL),
+            None => deadline,
+        };
+        match target.wait(wait_until)? {
+            Stop::Running if Instant::now() >= deadline => {
                 target.interrupt().ok();
                 std::io::stdout().flush().ok();
                 message(
@@ -254,16 +310,51 @@ fn run_loop(
                 );
                 return Ok(EXIT_TIMEOUT);
             }
+            Stop::Running => {
+                // Time to check on a program that panicked: stop it and look.
+                target.interrupt()?;
+                resume = false;
+            }
+            Stop::Interrupted => {
+                if let Some(p) = &panicked
+                    && (panic::parked(target) || p.progress.elapsed() >= PANIC_GRACE)
+                {
+                    return Ok(end_after_panic(p));
+                }
+            }
+            Stop::Idle { pc } => {
+                if let Some(p) = &panicked {
+                    return Ok(end_after_panic(p));
+                }
+                bail!(
+                    "the program waits for an interrupt that can never arrive (wfi at {pc:#x} \
+                     with no interrupt enabled): it would hang forever"
+                );
+            }
             Stop::Semihosting => {
+                if let Some(p) = &mut panicked {
+                    p.progress = Instant::now();
+                }
                 if let Outcome::Exit(code) = service.service(target)? {
                     return Ok(code as u8);
                 }
             }
             Stop::Breakpoint(pc) if Some(pc) == panic_at => {
                 std::io::stdout().flush().ok();
-                message(Level::Panic, "the program panicked; backtrace:");
+                let text = panic::message(target, image);
+                message(
+                    Level::Panic,
+                    &format!(
+                        "{}; backtrace:",
+                        text.as_deref().unwrap_or("the program panicked")
+                    ),
+                );
                 let frames = symbols.backtrace(target, pc);
                 backtrace::print(&mut std::io::stderr().lock(), &frames);
+                panicked = Some(Panicked {
+                    message: text,
+                    progress: Instant::now(),
+                });
             }
             Stop::Breakpoint(_) => {}
             Stop::Trap { cause, pc, tval } => {
@@ -279,14 +370,26 @@ fn run_loop(
     }
 }
 
+/// Ends a run whose program panicked and then stopped making progress (a `panic-halt`
+/// handler): status [`EXIT_PANIC`], with the message again so it is the last line.
+fn end_after_panic(panicked: &Panicked) -> u8 {
+    std::io::stdout().flush().ok();
+    let what = match &panicked.message {
+        Some(text) => format!("the program panicked ({text}) and halted"),
+        None => "the program panicked and halted".to_owned(),
+    };
+    message(Level::Panic, &what);
+    EXIT_PANIC
+}
+
 /// The program's command line: its file name, then the arguments.
 fn command_line(args: &Args) -> Vec<String> {
     let program = args
-        .file
+        .file()
         .file_name()
         .map_or_else(|| "program".into(), |n| n.to_string_lossy().into_owned());
     let mut cmdline = vec![program];
-    cmdline.extend(args.args.iter().cloned());
+    cmdline.extend(args.program_args().iter().cloned());
     cmdline
 }
 

@@ -10,7 +10,8 @@
 //!
 //! Conventions every implementation follows:
 //! - `resume` after a stop at a breakpoint steps over that breakpoint.
-//! - `wait` returns [`Stop::Running`] when the deadline passes with the program still running.
+//! - `wait` returns [`Stop::Running`] when the deadline passes with the program still running
+//!   (it may still be running; [`Target::interrupt`] and `wait` stop it).
 //! - [`Stop::Trap`] carries the trapping instruction's pc (`mepc`), `mcause` and `mtval`; the
 //!   general registers read afterwards are those at the trap, so a backtrace can start there.
 //! - [`Stop::Semihosting`] leaves pc on the semihosting sequence's `ebreak`; the service
@@ -74,6 +75,14 @@ pub enum Stop {
     },
     /// The program exited (exit device or the target's own semihosting) with this status.
     Exited(i32),
+    /// Stopped because [`Target::interrupt`] asked it to.
+    Interrupted,
+    /// The hart waits for an interrupt that can never arrive (`wfi` with none enabled), as
+    /// far as the target can tell; it would never go on by itself.
+    Idle {
+        /// The pc of the `wfi`.
+        pc: u64,
+    },
 }
 
 /// Options every target understands.
@@ -92,7 +101,8 @@ pub trait Target {
     fn resume(&mut self) -> Result<()>;
     /// Waits until the program stops or `deadline` passes ([`Stop::Running`]).
     fn wait(&mut self, deadline: Instant) -> Result<Stop>;
-    /// Asks a running program to stop; the next `wait` reports the stop.
+    /// Asks a running program to stop; the next `wait` (without a `resume`) reports the stop:
+    /// [`Stop::Interrupted`], or whatever stopped the program first.
     fn interrupt(&mut self) -> Result<()>;
     /// Reads target memory.
     fn read_memory(&mut self, addr: u64, buf: &mut [u8]) -> Result<()>;

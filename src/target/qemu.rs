@@ -14,6 +14,9 @@
 //! QEMU's working directory, which rvflash sets to `--semihosting-dir` (or an empty temporary
 //! directory); rvflash's own service (on `sim`) is stricter.
 //!
+//! The hart starts at the ELF entry (pc is set over GDB before the first resume), like every
+//! board, whatever address the image is linked at.
+//!
 //! Traps: with trap catching on, breakpoints go on the trap vector (`_start_trap`, riscv-rt's
 //! and rvflash runtime's name, when the ELF has it), on `mtvec`'s value at reset (0, where
 //! a hart without a vector ends up) and on `mtvec`'s value when `main` is reached (a one-shot
@@ -325,8 +328,8 @@ impl QemuTarget {
         Ok(Some(if self.stopped_at.is_some() {
             Stop::Breakpoint(pc)
         } else {
-            // Stopped by an interrupt request or a single step: report "still running".
-            Stop::Running
+            // Stopped by an interrupt request.
+            Stop::Interrupted
         }))
     }
 }
@@ -354,6 +357,9 @@ impl Target for QemuTarget {
         let gdb = self.gdb()?;
         gdb.halt_reason()?;
         self.regs = gdb.register_map().unwrap_or_default();
+        // QEMU's reset code jumps to the start of RAM, not to the ELF entry; every board
+        // starts at the entry, so pc is set before the first resume.
+        self.set_register(Reg::Pc, image.entry)?;
         if self.options.catch_traps {
             let mut vectors = vec![self.register(Reg::Csr(csr::MTVEC)).unwrap_or(0) & !3];
             if let Some(addr) = image.symbol("_start_trap") {

@@ -3,13 +3,13 @@
 //! The machine runs in slices of [`SLICE`] instructions; the deadline is checked between
 //! slices. UART output is streamed to the console writer after every slice and stop. A
 //! finisher reset reloads the image and starts again, as QEMU does. A deadlocked hart
-//! (`wfi` with no interrupt that can ever arrive) is reported as an error, since it would
+//! (`wfi` with no interrupt that can ever arrive) stops with [`Stop::Idle`], since it would
 //! otherwise only end at the timeout.
 
 use std::io::Write;
 use std::time::Instant;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, anyhow};
 use rvflash_sim::{Config, Machine};
 
 use super::{Image, Reg, Stop, Target, TargetOptions};
@@ -26,6 +26,8 @@ pub struct SimTarget {
     image: Option<Image>,
     breakpoints: Vec<u64>,
     console: Box<dyn Write>,
+    /// An [`Target::interrupt`] request the next `wait` reports.
+    interrupted: bool,
 }
 
 impl SimTarget {
@@ -44,6 +46,7 @@ impl SimTarget {
             image: None,
             breakpoints: Vec::new(),
             console,
+            interrupted: false,
         }
     }
 
@@ -97,6 +100,9 @@ impl Target for SimTarget {
     }
 
     fn wait(&mut self, deadline: Instant) -> Result<Stop> {
+        if std::mem::take(&mut self.interrupted) {
+            return Ok(Stop::Interrupted);
+        }
         loop {
             let stop = self.machine()?.run(SLICE);
             self.flush_uart()?;
@@ -120,19 +126,16 @@ impl Target for SimTarget {
                     self.boot(&image)?;
                     continue;
                 }
-                rvflash_sim::Stop::Idle => {
-                    let pc = self.machine()?.reg(rvflash_sim::Reg::Pc);
-                    bail!(
-                        "the program waits for an interrupt that can never arrive (wfi at {pc:#x} \
-                         with no timer interrupt enabled): it would hang forever"
-                    )
-                }
+                rvflash_sim::Stop::Idle => Stop::Idle {
+                    pc: self.machine()?.reg(rvflash_sim::Reg::Pc),
+                },
             });
         }
     }
 
     fn interrupt(&mut self) -> Result<()> {
-        // The simulator only runs inside `wait`, so it is always stopped in between.
+        // The simulator only runs inside `wait`, so it is already stopped: just report it.
+        self.interrupted = true;
         Ok(())
     }
 

@@ -216,6 +216,7 @@ pub fn build(f: &mut Function) -> Result<(), VerifyError> {
                     if budget > MAX_PHI_ARGS {
                         return Err(VerifyError {
                             pos: f.pos,
+                            operand: None,
                             func: Some(f.name.clone()),
                             msg: format!(
                                 "function ${} is too large for SSA construction \

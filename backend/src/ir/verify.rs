@@ -35,7 +35,13 @@ use super::{
 /// A verification error: where, in which function, and what.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifyError {
+    /// The definition, instruction, phi or jump the error is in.
     pub pos: Pos,
+    /// When the error is about one operand of the instruction, phi or jump at `pos`: its
+    /// index (instruction operands in [`Inst::for_each_arg`](super::Inst::for_each_arg)
+    /// order: a call's callee, its `env`, then its arguments; a phi's argument index; 0 for
+    /// a jump's value). The IL front end uses it to point at the operand in the source.
+    pub operand: Option<usize>,
     /// The function (name without `$`), if the error is inside one.
     pub func: Option<String>,
     pub msg: String,
@@ -60,8 +66,17 @@ pub type VResult = Result<(), VerifyError>;
 fn err(pos: Pos, func: Option<&Function>, msg: impl Into<String>) -> VerifyError {
     VerifyError {
         pos,
+        operand: None,
         func: func.map(|f| f.name.clone()),
         msg: msg.into(),
+    }
+}
+
+/// An error about operand `operand` of the instruction, phi or jump at `pos`.
+fn operand_err(pos: Pos, operand: usize, f: &Function, msg: impl Into<String>) -> VerifyError {
+    VerifyError {
+        operand: Some(operand),
+        ..err(pos, Some(f), msg)
     }
 }
 
@@ -204,31 +219,43 @@ impl Ctx<'_> {
         err(pos, Some(self.f), msg)
     }
 
-    /// Checks that `v` can be used where `want` is expected; `what` names the use.
-    fn use_val(&self, v: &Value, want: BaseTy, pos: Pos, what: &dyn Fn() -> String) -> VResult {
+    /// An error about operand `k` of the instruction, phi or jump at `pos`.
+    fn operand_e(&self, pos: Pos, k: usize, msg: impl Into<String>) -> VerifyError {
+        operand_err(pos, k, self.f, msg)
+    }
+
+    /// Checks that `v`, operand `k` of the instruction, phi or jump at `pos`, can be used
+    /// where `want` is expected; `what` names the use.
+    fn use_val(
+        &self,
+        v: &Value,
+        want: BaseTy,
+        (pos, k): (Pos, usize),
+        what: &dyn Fn() -> String,
+    ) -> VResult {
         let Value::Temp(t) = v else { return Ok(()) };
         let name = self.f.temp_name(*t);
+        let e = |msg: String| Err(self.operand_e(pos, k, msg));
         match self.tys.get(t.index()) {
-            None => Err(self.e(pos, "temporary index out of range")),
-            Some(None) => Err(self.e(pos, format!("temporary %{name} is used but never defined"))),
+            None => e("temporary index out of range".into()),
+            Some(None) => e(format!("temporary %{name} is used but never defined")),
             Some(Some(ty)) if ty.fits(want) => Ok(()),
-            Some(Some(ty)) => Err(self.e(
-                pos,
-                format!(
-                    "{} %{name} has type {}, expected {}",
-                    what(),
-                    ty.letter(),
-                    want.letter()
-                ),
+            Some(Some(ty)) => e(format!(
+                "{} %{name} has type {}, expected {}",
+                what(),
+                ty.letter(),
+                want.letter()
             )),
         }
     }
 
-    fn abi(&self, t: AbiTy, pos: Pos) -> VResult {
+    /// Checks an ABI type; `operand` is the operand it types, if any.
+    fn abi(&self, t: AbiTy, pos: Pos, operand: Option<usize>) -> VResult {
         match t {
-            AbiTy::Agg(id) if id.index() >= self.m.types.len() => {
-                Err(self.e(pos, "reference to an undefined aggregate type"))
-            }
+            AbiTy::Agg(id) if id.index() >= self.m.types.len() => Err(VerifyError {
+                operand,
+                ..self.e(pos, "reference to an undefined aggregate type")
+            }),
             _ => Ok(()),
         }
     }
@@ -262,7 +289,7 @@ fn verify_function(m: &Module, f: &Function) -> VResult {
     let tys = temp_types(f)?;
     let cx = Ctx { m, f, tys };
     if let Some(r) = f.ret {
-        cx.abi(r, f.pos)?;
+        cx.abi(r, f.pos, None)?;
     }
     let mut seen = BTreeSet::new();
     for p in f.env.iter().chain(f.params.iter().map(|p| &p.temp)) {
@@ -272,7 +299,7 @@ fn verify_function(m: &Module, f: &Function) -> VResult {
         }
     }
     for p in &f.params {
-        cx.abi(p.ty, f.pos)?;
+        cx.abi(p.ty, f.pos, None)?;
     }
     let nblocks = f.blocks.len();
     for b in &f.blocks {
@@ -305,16 +332,16 @@ fn verify_function(m: &Module, f: &Function) -> VResult {
         }
         let pos = b.jump_pos;
         match b.jump.as_ref().expect("checked above") {
-            Jump::Jnz(v, ..) => cx.use_val(v, BaseTy::W, pos, &|| "jnz condition".into())?,
+            Jump::Jnz(v, ..) => cx.use_val(v, BaseTy::W, (pos, 0), &|| "jnz condition".into())?,
             Jump::Ret(Some(v)) => match f.ret {
                 None => {
                     let msg = format!(
                         "function ${} has no return type but returns a value",
                         f.name
                     );
-                    return Err(fe(pos, msg));
+                    return Err(cx.operand_e(pos, 0, msg));
                 }
-                Some(r) => cx.use_val(v, r.base(), pos, &|| "return value".into())?,
+                Some(r) => cx.use_val(v, r.base(), (pos, 0), &|| "return value".into())?,
             },
             _ => {}
         }
@@ -325,14 +352,15 @@ fn verify_function(m: &Module, f: &Function) -> VResult {
 fn verify_phi(cx: &Ctx, cfg: &Cfg, bi: usize, p: &super::Phi) -> VResult {
     let f = cx.f;
     let name = f.temp_name(p.to);
-    for (pb, v) in &p.args {
+    for (k, (pb, v)) in p.args.iter().enumerate() {
         if pb.index() >= f.blocks.len() {
-            return Err(cx.e(
+            return Err(cx.operand_e(
                 p.pos,
+                k,
                 format!("phi %{name} names a block that does not exist"),
             ));
         }
-        cx.use_val(v, p.ty, p.pos, &|| format!("phi %{name} argument"))?;
+        cx.use_val(v, p.ty, (p.pos, k), &|| format!("phi %{name} argument"))?;
     }
     // Sort to compare with the (sorted) predecessors in O(n log n).
     let mut blocks: Vec<super::BlockId> = p.args.iter().map(|a| a.0).collect();
@@ -386,12 +414,13 @@ fn verify_inst(cx: &Ctx, i: &super::Inst) -> VResult {
                 return Err(cx.e(pos, format!("'{op}' cannot produce type {}", ty.letter())));
             };
             for (k, (a, w)) in args.iter().zip(want).enumerate() {
-                cx.use_val(a, *w, pos, &|| format!("{} operand of '{op}'", ORD[k]))?;
+                cx.use_val(a, *w, (pos, k), &|| format!("{} operand of '{op}'", ORD[k]))?;
             }
             if *op == Op::Blit {
                 let ok = matches!(&args[2], Value::Const(super::Const::Int(n)) if (0..=i32::MAX as i64).contains(n));
                 if !ok {
-                    return Err(cx.e(pos, "blit size must be a non-negative integer constant"));
+                    let msg = "blit size must be a non-negative integer constant";
+                    return Err(cx.operand_e(pos, 2, msg));
                 }
             }
             if *op == Op::Vastart && !cx.f.variadic {
@@ -401,18 +430,21 @@ fn verify_inst(cx: &Ctx, i: &super::Inst) -> VResult {
         }
         InstKind::Call(c) => {
             if let Some((_, t)) = c.dest {
-                cx.abi(t, pos)?;
+                cx.abi(t, pos, None)?;
             }
-            cx.use_val(&c.callee, BaseTy::L, pos, &|| "called function".into())?;
+            cx.use_val(&c.callee, BaseTy::L, (pos, 0), &|| "called function".into())?;
             if let Some(e) = &c.env {
-                cx.use_val(e, BaseTy::L, pos, &|| "env argument".into())?;
+                cx.use_val(e, BaseTy::L, (pos, 1), &|| "env argument".into())?;
             }
             if c.variadic.is_some_and(|n| n > c.args.len()) {
                 return Err(cx.e(pos, "variadic marker after the last argument"));
             }
+            // Operand numbers follow `Inst::for_each_arg`: callee, env, arguments.
+            let first = 1 + usize::from(c.env.is_some());
             for (k, (t, v)) in c.args.iter().enumerate() {
-                cx.abi(*t, pos)?;
-                cx.use_val(v, t.base(), pos, &|| format!("call argument {}", k + 1))?;
+                cx.abi(*t, pos, Some(first + k))?;
+                let what = || format!("call argument {}", k + 1);
+                cx.use_val(v, t.base(), (pos, first + k), &what)?;
             }
             Ok(())
         }
@@ -449,8 +481,8 @@ pub fn verify_ssa(f: &Function) -> VResult {
             }
         }
     }
-    // A use at (block, index); index u32::MAX = end of block.
-    let check = |v: &Value, ub: usize, uk: u32, pos: Pos| -> VResult {
+    // Operand `k` of the item at `pos`, used at (block, index); index u32::MAX = end of block.
+    let check = |v: &Value, ub: usize, uk: u32, (pos, k): (Pos, usize)| -> VResult {
         let Value::Temp(t) = v else { return Ok(()) };
         let ub_id = super::BlockId(ub as u32);
         if !cfg.reachable(ub_id) {
@@ -468,26 +500,27 @@ pub fn verify_ssa(f: &Function) -> VResult {
                 "temporary %{} is not defined on every path to this use",
                 f.temp_name(*t)
             );
-            Err(err(pos, Some(f), msg))
+            Err(operand_err(pos, k, f, msg))
         }
     };
     for (bi, b) in f.blocks.iter().enumerate() {
         for p in &b.phis {
-            for (pb, v) in &p.args {
-                check(v, pb.index(), u32::MAX, p.pos)?;
+            for (k, (pb, v)) in p.args.iter().enumerate() {
+                check(v, pb.index(), u32::MAX, (p.pos, k))?;
             }
         }
-        for (k, i) in b.insts.iter().enumerate() {
-            let mut r = Ok(());
+        for (ik, i) in b.insts.iter().enumerate() {
+            let (mut r, mut k) = (Ok(()), 0);
             i.for_each_arg(|v| {
                 if r.is_ok() {
-                    r = check(v, bi, k as u32 + 1, i.pos);
+                    r = check(v, bi, ik as u32 + 1, (i.pos, k));
                 }
+                k += 1;
             });
             r?;
         }
         if let Some(v) = b.jump.as_ref().and_then(|j| j.arg()) {
-            check(v, bi, u32::MAX, b.jump_pos)?;
+            check(v, bi, u32::MAX, (b.jump_pos, 0))?;
         }
     }
     Ok(())

@@ -189,8 +189,10 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// A value (temporary or constant) at token `t`.
-    fn value(&mut self, body: &mut Body<'a>, t: Token<'a>) -> PResult<Value> {
+    /// A value (temporary or constant) at token `t`: operand `k` of the instruction, phi or
+    /// jump at `item`.
+    fn value(&mut self, body: &mut Body<'a>, t: Token<'a>, item: Pos, k: usize) -> PResult<Value> {
+        self.operands.push(item, k, t.off);
         Ok(match t.tok {
             Tok::Temp(n) => Value::Temp(body.temp(n)),
             Tok::Int(i) => Value::Const(Const::Int(i)),
@@ -294,7 +296,7 @@ impl<'a> Parser<'a> {
             }
             Tok::Word("jnz") => {
                 let v = self.next()?;
-                let v = self.value(body, v)?;
+                let v = self.value(body, v, pos, 0)?;
                 self.expect(Tok::Comma, "',' after jnz condition")?;
                 let l1 = self.next()?;
                 let Tok::Label(n1) = l1.tok else {
@@ -315,7 +317,7 @@ impl<'a> Parser<'a> {
                     Tok::Newline | Tok::Eof => None,
                     _ => {
                         let v = self.next()?;
-                        Some(self.value(body, v)?)
+                        Some(self.value(body, v, pos, 0)?)
                     }
                 };
                 self.close(body, Jump::Ret(v), pos)?;
@@ -395,7 +397,8 @@ impl<'a> Parser<'a> {
         if !matches!(self.peek()?.tok, Tok::Newline | Tok::Eof) {
             loop {
                 let v = self.next()?;
-                args.push(self.value(body, v)?);
+                let k = args.len();
+                args.push(self.value(body, v, pos, k)?);
                 let t = self.next()?;
                 match t.tok {
                     Tok::Comma => {}
@@ -420,7 +423,7 @@ impl<'a> Parser<'a> {
             };
             let b = body.block(n, l.off);
             let v = self.next()?;
-            let v = self.value(body, v)?;
+            let v = self.value(body, v, pos, args.len())?;
             args.push((b, v));
             let t = self.next()?;
             match t.tok {
@@ -435,8 +438,9 @@ impl<'a> Parser<'a> {
 
     /// `call VAL(args)` (after `call`).
     fn call(&mut self, body: &mut Body<'a>, dest: Option<(Temp, AbiTy)>, pos: Pos) -> PResult<()> {
+        // Operands are numbered as `Inst::for_each_arg` visits them: callee, env, arguments.
         let c = self.next()?;
-        let callee = self.value(body, c)?;
+        let callee = self.value(body, c, pos, 0)?;
         self.expect(Tok::LParen, "'(' after the called function")?;
         let mut call = Call {
             dest,
@@ -460,14 +464,15 @@ impl<'a> Parser<'a> {
                         return Err(self.err_off(t.off, "env argument must come first"));
                     }
                     let v = self.next()?;
-                    call.env = Some(self.value(body, v)?);
+                    call.env = Some(self.value(body, v, pos, 1)?);
                 }
                 _ => {
                     let Some(ty) = self.abi_ty(&t)? else {
                         return Err(self.unexpected(&t, "argument type, 'env', '...' or ')'"));
                     };
                     let v = self.next()?;
-                    let v = self.value(body, v)?;
+                    let k = 1 + usize::from(call.env.is_some()) + call.args.len();
+                    let v = self.value(body, v, pos, k)?;
                     call.args.push((ty, v));
                 }
             }

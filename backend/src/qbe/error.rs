@@ -1,6 +1,7 @@
 //! Front-end errors: `file:line:col: message`, the quoted source line, and a caret.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt;
 
 use crate::ir::{Pos, VerifyError};
@@ -23,11 +24,7 @@ pub struct Error {
 impl Error {
     /// An error at byte offset `off` of `src`.
     pub fn at_offset(file: &str, src: &str, off: usize, msg: impl Into<String>) -> Error {
-        let off = floor_char_boundary(src, off.min(src.len()));
-        let line_start = src[..off].rfind('\n').map_or(0, |i| i + 1);
-        let line = src[..line_start].bytes().filter(|&b| b == b'\n').count() + 1;
-        let col = src[line_start..off].chars().count() + 1;
-        Error::at_pos(file, src, Pos::new(clamp(line), clamp(col)), msg)
+        Error::at_pos(file, src, pos_at(src, off), msg)
     }
 
     /// An error at a line/column of `src` (unknown positions give no source excerpt).
@@ -60,6 +57,50 @@ impl Error {
             _ => Error::at_pos(file, src, e.pos, e.msg),
         }
     }
+}
+
+/// Where each operand starts in the source, recorded by the parser, so that verifier errors
+/// about an operand ([`VerifyError::operand`]) put the caret under it rather than at the start
+/// of its instruction. A side table rather than positions in the IR, so the IR stays what
+/// Rust users build; looked up only when there is an error. Items are keyed by their
+/// position, which is unique (one instruction, phi or jump per line).
+#[derive(Debug, Default)]
+pub(crate) struct OperandOffsets(Vec<OperandOffset>);
+
+#[derive(Debug)]
+struct OperandOffset {
+    /// The instruction, phi or jump.
+    item: Pos,
+    /// The operand's index in it (see [`VerifyError::operand`]).
+    operand: usize,
+    /// Byte offset of the operand in the source.
+    off: usize,
+}
+
+impl OperandOffsets {
+    /// Records that operand `operand` of the item at `item` starts at byte `off`.
+    pub(crate) fn push(&mut self, item: Pos, operand: usize, off: usize) {
+        self.0.push(OperandOffset { item, operand, off });
+    }
+
+    /// A verifier error on `src` as an [`Error`], at its operand when it is about one.
+    pub(crate) fn error(&self, file: &str, src: &str, mut e: VerifyError) -> Error {
+        if let Some(k) = e.operand
+            && let Some(o) = self.0.iter().find(|o| o.item == e.pos && o.operand == k)
+        {
+            e.pos = pos_at(src, o.off);
+        }
+        Error::from_verify(file, src, e)
+    }
+}
+
+/// The line and column of byte offset `off` of `src`.
+fn pos_at(src: &str, off: usize) -> Pos {
+    let off = floor_char_boundary(src, off.min(src.len()));
+    let line_start = src[..off].rfind('\n').map_or(0, |i| i + 1);
+    let line = src[..line_start].bytes().filter(|&b| b == b'\n').count() + 1;
+    let col = src[line_start..off].chars().count() + 1;
+    Pos::new(clamp(line), clamp(col))
 }
 
 fn clamp(n: usize) -> u32 {

@@ -25,15 +25,18 @@ use crate::ir::{Module, ssa, verify};
 /// Parses IL text without verifying it (syntax and name resolution only). The result may be
 /// non-SSA and ill-typed; see [`parse`] for the full front end.
 pub fn parse_raw(file_name: &str, src: &str) -> Result<Module, Error> {
-    parser::Parser::new(file_name, src).parse_module()
+    Ok(parser::Parser::new(file_name, src).parse_module()?.0)
 }
 
 /// Parses, type-checks and verifies IL text, builds SSA form for temporaries assigned more
-/// than once, then checks that every use is dominated by its definition.
+/// than once, then checks that every use is dominated by its definition. Errors about an
+/// operand point at the operand.
 pub fn parse(file_name: &str, src: &str) -> Result<Module, Error> {
-    let mut m = parse_raw(file_name, src)?;
-    verify::verify_module(&m).map_err(|e| Error::from_verify(file_name, src, e))?;
-    ssa::build_module(&mut m).map_err(|e| Error::from_verify(file_name, src, e))?;
-    verify::verify_ssa_module(&m).map_err(|e| Error::from_verify(file_name, src, e))?;
+    let (mut m, operands) = parser::Parser::new(file_name, src).parse_module()?;
+    let located = |e| operands.error(file_name, src, e);
+    verify::verify_module(&m).map_err(located)?;
+    // SSA construction only appends phis and renames, so operand indices stay valid.
+    ssa::build_module(&mut m).map_err(located)?;
+    verify::verify_ssa_module(&m).map_err(located)?;
     Ok(m)
 }

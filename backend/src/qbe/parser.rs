@@ -11,6 +11,7 @@ use alloc::format;
 use alloc::string::String;
 
 use super::Error;
+use super::error::OperandOffsets;
 use super::lexer::{Lexer, Tok, Token};
 use crate::ir::{
     DataDef, DataItem, DataValue, ExtTy, Field, FieldTy, Linkage, Module, Pos, Section, TypeBody,
@@ -29,6 +30,8 @@ pub(crate) struct Parser<'a> {
     pub(crate) module: Module,
     pub(crate) type_names: BTreeMap<&'a str, TypeId>,
     pub(crate) dbgfile: Option<String>,
+    /// Where each operand of each instruction, phi and jump starts.
+    pub(crate) operands: OperandOffsets,
 }
 
 pub(crate) type PResult<T> = Result<T, Error>;
@@ -43,6 +46,7 @@ impl<'a> Parser<'a> {
             module: Module::new(),
             type_names: BTreeMap::new(),
             dbgfile: None,
+            operands: OperandOffsets::default(),
         }
     }
 
@@ -126,7 +130,8 @@ impl<'a> Parser<'a> {
 
     // ---- module level ----
 
-    pub(crate) fn parse_module(mut self) -> PResult<Module> {
+    /// The module, and where its operands are (for errors; see [`OperandOffsets`]).
+    pub(crate) fn parse_module(mut self) -> PResult<(Module, OperandOffsets)> {
         loop {
             let t = self.next_nl()?;
             let start = t.clone();
@@ -134,7 +139,7 @@ impl<'a> Parser<'a> {
             let has_linkage = linkage != Linkage::default();
             let pos = self.pos(start.off, start.line);
             match t.tok {
-                Tok::Eof if !has_linkage => return Ok(self.module),
+                Tok::Eof if !has_linkage => return Ok((self.module, self.operands)),
                 Tok::Word("function") => {
                     if linkage.thread {
                         return Err(self.err_off(start.off, "only data may have thread linkage"));

@@ -27,7 +27,8 @@ impl Machine {
                 {
                     return Err(Trap::Stop(Stop::Semihosting));
                 }
-                Err(Trap::exception(cause::BREAKPOINT, pc))
+                // mtval 0, as QEMU (the reference board) leaves it; the spec allows 0 or pc.
+                Err(Trap::exception(cause::BREAKPOINT, 0))
             }
             Mret => Ok(self.mret()),
             Wfi => self.wfi(next),

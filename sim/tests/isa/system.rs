@@ -225,14 +225,14 @@ tests! {
         let at = ebreak_at(&p);
         p.i(Inst::new(Ebreak));
         with_handler(&mut p);
-        cases.push((p, cause::BREAKPOINT, at, at));
+        cases.push((p, cause::BREAKPOINT, at, 0));
 
         let mut p = Prog::new();
         set_mtvec(&mut p, 0);
         let at = ebreak_at(&p);
         p.i(Inst::new(CEbreak));
         with_handler(&mut p);
-        cases.push((p, cause::BREAKPOINT, at, at));
+        cases.push((p, cause::BREAKPOINT, at, 0));
 
         // Vectored mode: exceptions still go to the base.
         let mut p = Prog::new();
@@ -466,13 +466,13 @@ tests! {
             semihosting: false,
             ..Default::default()
         });
-        assert_eq!(run_until(&mut m, &p, 100), Stop::Trap { cause: cause::BREAKPOINT, pc: at, tval: at });
+        assert_eq!(run_until(&mut m, &p, 100), Stop::Trap { cause: cause::BREAKPOINT, pc: at, tval: 0 });
 
         // Without the marker instructions it is an ordinary ebreak.
         let mut p = Prog::new();
         p.imm(Slli, 0, 0, 0x1f).i(Inst::new(Ebreak)).imm(Srai, 0, 0, 6);
         let mut m = machine(true);
-        assert_eq!(run_until(&mut m, &p, 100), Stop::Trap { cause: cause::BREAKPOINT, pc: RAM + 4, tval: RAM + 4 });
+        assert_eq!(run_until(&mut m, &p, 100), Stop::Trap { cause: cause::BREAKPOINT, pc: RAM + 4, tval: 0 });
     }
 
     host_api {

@@ -146,13 +146,45 @@ macro_rules! println {
     ($($arg:tt)*) => { $crate::_print(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
+fn riscv_wfi() {
+    // SAFETY: `wfi` only waits; no interrupt is enabled, so it waits forever.
+    unsafe { core::arch::asm!("csrci mstatus, 8", "wfi", options(nostack)) }
+}
+
 /// Exits with `code`.
 pub fn exit(code: i32) -> ! {
     semihosting::exit(code)
 }
 
+/// What the panic handler does after a panic (see [`on_panic`]).
+#[derive(Clone, Copy)]
+pub enum AfterPanic {
+    /// Print the message and exit with [`PANIC_EXIT_CODE`] (the default).
+    PrintAndExit,
+    /// Loop forever without printing, like `panic-halt`.
+    Halt,
+    /// Wait for interrupts (none enabled) forever without printing.
+    WaitForInterrupt,
+}
+
+static AFTER_PANIC: AtomicUsize = AtomicUsize::new(AfterPanic::PrintAndExit as usize);
+
+/// Chooses what the panic handler does.
+pub fn on_panic(after: AfterPanic) {
+    AFTER_PANIC.store(after as usize, Ordering::Relaxed);
+}
+
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    match AFTER_PANIC.load(Ordering::Relaxed) {
+        x if x == AfterPanic::Halt as usize => loop {
+            core::sync::atomic::compiler_fence(Ordering::SeqCst);
+        },
+        x if x == AfterPanic::WaitForInterrupt as usize => loop {
+            riscv_wfi();
+        },
+        _ => {}
+    }
     let mut c = Console::new();
     match info.location() {
         Some(loc) => write!(
