@@ -2,7 +2,8 @@
 //!
 //! [`Machine::csr_read`] answers `None` for CSRs that do not exist (or that the FPU state
 //! makes inaccessible); the `csr*` instructions (`exec::system`) turn that, and writes to
-//! read-only CSRs, into illegal-instruction exceptions, as QEMU does in M-mode. Nothing
+//! read-only CSRs, into illegal-instruction exceptions, as QEMU does in M-mode. The debug
+//! spec's CSRs (triggers, `dcsr`, `dpc`, `dscratch*`) are answered by `debug::mode`. Nothing
 //! here traps or decodes.
 
 use rvflash_backend::isa::csr as n;
@@ -63,6 +64,8 @@ impl Machine {
             n::MIP => self.mip(),
             n::MHARTID => self.config.hart_id,
             c if is_zero_csr(c) => 0,
+            // Triggers and debug-mode CSRs: only with a debug module.
+            0x7a0..=0x7bf => return self.debug_csr_read(csr),
             _ => return None,
         })
     }
@@ -88,6 +91,7 @@ impl Machine {
             n::MEPC => h.mepc = v & !1,
             n::MCAUSE => h.mcause = v,
             n::MTVAL => h.mtval = v,
+            0x7a0..=0x7bf => return self.debug_csr_write(csr, v),
             _ => {}
         }
         if matches!(csr, n::FFLAGS | n::FRM | n::FCSR) {

@@ -71,9 +71,17 @@
 //! - **Devices** at QEMU `virt` addresses (see [`map`]): NS16550A UART, SiFive test finisher,
 //!   CLINT, and an inert PLIC (reads 0, writes ignored; nothing raises external interrupts).
 //!   Anything else is unmapped: accesses raise access faults.
+//! - **Debugging** (only with [`Config::debug`]): RISC-V External Debug Support 0.13.2 — a
+//!   JTAG TAP and DTM ([`Machine::jtag_cycle`], or the DMI directly with
+//!   [`Machine::dmi_read`]/[`Machine::dmi_write`]), a Debug Module with abstract register
+//!   access, a program buffer and System Bus Access, debug mode in the hart
+//!   ([`Stop::DebugHalted`]) and a trigger module; what is modelled is listed in the `debug`
+//!   module. Without it the trigger and debug CSRs do not exist, as on QEMU's `virt`
+//!   without a debugger, and the run loop has no debug checks.
 
 mod bus;
 mod csr;
+mod debug;
 mod decode_cache;
 mod devices;
 mod exec;
@@ -84,6 +92,7 @@ mod trap;
 
 use core::fmt;
 
+pub use debug::DebugConfig;
 pub use machine::Machine;
 pub use trap::cause;
 
@@ -124,6 +133,8 @@ pub struct Config {
     /// Recognise the RISC-V semihosting sequence and stop with [`Stop::Semihosting`]
     /// (QEMU with `-semihosting`); when off, its `ebreak` is an ordinary breakpoint trap.
     pub semihosting: bool,
+    /// A RISC-V Debug Module behind a JTAG TAP (see [`Machine::jtag_cycle`]); `None`: none.
+    pub debug: Option<DebugConfig>,
 }
 
 impl Default for Config {
@@ -135,6 +146,7 @@ impl Default for Config {
             reset_pc: map::RAM_BASE,
             catch_traps: false,
             semihosting: true,
+            debug: None,
         }
     }
 }
@@ -162,6 +174,10 @@ pub enum Stop {
     /// `wfi` with no interrupt pending and none that can ever arrive (no timer interrupt
     /// enabled, or `mtimecmp` out of reach): a deadlock. `pc` is at the `wfi`.
     Idle,
+    /// The hart is halted in debug mode, or held in reset by the debugger (only with
+    /// [`Config::debug`]); a debugger connected through the TAP resumes it. Meanwhile
+    /// [`Machine::run`] returns this at once, without executing.
+    DebugHalted,
 }
 
 /// Counters since the machine was built.

@@ -2,12 +2,15 @@
 //!
 //! The loop fetches through the decode cache, executes (`exec`), and turns the outcome into
 //! retirement, trap entry or a [`Stop`]. Instruction semantics live in `exec`, trap entry in
-//! `trap`, CSRs in `csr`; this module only sequences them and answers host requests.
+//! `trap`, CSRs in `csr`; this module only sequences them and answers host requests. A machine
+//! with a debug module runs the loop of `debug::run` instead (steps, triggers, debug mode),
+//! so this one stays free of debug checks.
 
 use rvflash_backend::isa::decode::decode_bits;
 use rvflash_backend::isa::reg::A0;
 
 use crate::bus::Bus;
+use crate::debug::DebugState;
 use crate::decode_cache::Entry;
 use crate::hart::Hart;
 use crate::trap::{Trap, cause};
@@ -19,15 +22,18 @@ pub struct Machine {
     pub(crate) bus: Bus,
     pub(crate) config: Config,
     pub(crate) stats: Stats,
-    breakpoints: Vec<u64>,
+    pub(crate) breakpoints: Vec<u64>,
     /// Cycle count at which interrupts must be re-evaluated (0: at the next instruction).
     pub(crate) next_irq_check: u64,
+    /// The debug module, if the board has one (`Config::debug`).
+    pub(crate) debug: Option<Box<DebugState>>,
 }
 
 impl Machine {
     /// A machine in its reset state with zeroed RAM.
     pub fn new(config: Config) -> Machine {
         let bus = Bus::new(config.ram_base, config.ram_size, config.hart_id);
+        let debug = config.debug.as_ref().map(|c| Box::new(DebugState::new(c)));
         let mut m = Machine {
             hart: Hart::new(),
             bus,
@@ -35,12 +41,15 @@ impl Machine {
             stats: Stats::default(),
             breakpoints: Vec::new(),
             next_irq_check: 0,
+            debug,
         };
         m.reset();
         m
     }
 
     /// Resets the hart and devices (not RAM): `pc` = `reset_pc`, `a0` = hart id, `a1` = 0.
+    /// With a debug module, the hart then halts if the debugger asked for that (see
+    /// [`Machine::jtag_cycle`]).
     pub fn reset(&mut self) {
         self.hart = Hart::new();
         self.hart.pc = self.config.reset_pc;
@@ -49,6 +58,7 @@ impl Machine {
             .reset_devices(self.config.hart_id, self.stats.cycles);
         self.bus.code.clear();
         self.next_irq_check = 0;
+        self.debug_after_reset();
     }
 
     /// Copies `bytes` into RAM at `addr`.
@@ -159,8 +169,12 @@ impl Machine {
 
     /// Runs until a [`Stop`] or until `max_instructions` steps (retired instructions and
     /// taken exceptions) have been made. A breakpoint at the starting `pc` is ignored, so
-    /// running again after [`Stop::Breakpoint`] steps over it.
+    /// running again after [`Stop::Breakpoint`] steps over it. With a debug module, returns
+    /// [`Stop::DebugHalted`] at once while the hart is halted (or held in reset).
     pub fn run(&mut self, max_instructions: u64) -> Stop {
+        if self.debug.is_some() {
+            return self.run_debug(max_instructions);
+        }
         let mut steps = 0u64;
         let start_pc = self.hart.pc;
         // Breakpoints cannot change during a run.
@@ -205,7 +219,7 @@ impl Machine {
     /// Handles an instruction at `pc` that did not simply complete: enters the trap handler
     /// (or stops, with `catch_traps`), or stops as the instruction asked.
     #[cold]
-    fn after_trap(&mut self, trap: Trap, pc: u64) -> Option<Stop> {
+    pub(crate) fn after_trap(&mut self, trap: Trap, pc: u64) -> Option<Stop> {
         match trap {
             Trap::Exception { cause, tval } => {
                 if self.config.catch_traps {
@@ -226,7 +240,7 @@ impl Machine {
     }
 
     #[cold]
-    fn fetch_slow(&mut self, pc: u64) -> Result<Entry, Trap> {
+    pub(crate) fn fetch_slow(&mut self, pc: u64) -> Result<Entry, Trap> {
         let bits = self.instruction_bits(pc)?;
         match decode_bits(bits) {
             Ok(inst) => {

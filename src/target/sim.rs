@@ -129,6 +129,10 @@ impl Target for SimTarget {
                 rvflash_sim::Stop::Idle => Stop::Idle {
                     pc: self.machine()?.reg(rvflash_sim::Reg::Pc),
                 },
+                // Never happens: this target builds its machine without a debug module.
+                rvflash_sim::Stop::DebugHalted => {
+                    return Err(anyhow!("the simulator halted in debug mode"));
+                }
             });
         }
     }

@@ -23,6 +23,10 @@ impl Machine {
             Fence | FenceTso | FenceI => Ok(next),
             Ecall => Err(Trap::exception(cause::ECALL_M, 0)),
             Ebreak => {
+                // dcsr.ebreakm: to the debugger, even for the semihosting sequence.
+                if self.debug.as_deref().is_some_and(|d| d.ebreakm()) {
+                    return Err(Trap::Stop(Stop::DebugHalted));
+                }
                 if next.wrapping_sub(pc) == 4 && self.config.semihosting && self.is_semihosting(pc)
                 {
                     return Err(Trap::Stop(Stop::Semihosting));
