@@ -7,7 +7,7 @@
 //! description = "QEMU virt machine"
 //! isa = "rv64imafdc_zicsr_zifencei"
 //! linker-script = "qemu-virt.x"          # memory map, riscv-rt `memory.x` convention
-//! run = "qemu"                           # "sim" | "qemu"
+//! run = "qemu"                           # "sim" | "qemu" | "gdb"
 //! console = { uart16550 = 0x1000_0000 }  # "semihosting" | { uart16550 = ADDR }
 //! exit = { sifive-test = 0x10_0000 }     # "semihosting" | { sifive-test = ADDR }
 //!
@@ -17,7 +17,17 @@
 //! length = 0x0800_0000
 //! ```
 //!
-//! The built-in boards (`sim`, the default, and `qemu-virt`) are compiled into the binary.
+//! Boards with `run = "gdb"` are behind a GDB server: `gdb-server = "HOST:PORT"` (one that
+//! is already running) or `openocd = { config = [...], args = [...] }` (OpenOCD, started by
+//! rvflash), with `reset = "monitor reset halt"` (or `"none"`), `verify = true` and
+//! `flash = true` on `[[memory]]` regions that are flash.
+//!
+//! Boards with `run = "probe-rs"` are reached through a debug probe by the probe-rs crate:
+//! `probe-rs = { chip = "NAME", chip-description = "FILE.yaml", probe = "VID:PID[:SERIAL]",
+//! speed = KHZ }` (see [`ProbeRs`]).
+//!
+//! The built-in boards (`sim`, the default, `qemu-virt`, `sim-openocd`, `visionfive2`,
+//! `sim-probe-rs`, `hifive-unmatched`) are compiled into the binary.
 //! More come from a `boards/` folder in the current directory and from `--board-file PATH`;
 //! when names collide, `--board-file` wins over `./boards/`, which wins over the built-ins.
 //! Unknown keys and bad values are errors naming the file, the key and, where the TOML parser
@@ -40,6 +50,22 @@ const BUILTIN_BOARDS: &[(&str, &str)] = &[
         "boards/qemu-virt.toml",
         include_str!("../boards/qemu-virt.toml"),
     ),
+    (
+        "boards/sim-openocd.toml",
+        include_str!("../boards/sim-openocd.toml"),
+    ),
+    (
+        "boards/visionfive2.toml",
+        include_str!("../boards/visionfive2.toml"),
+    ),
+    (
+        "boards/sim-probe-rs.toml",
+        include_str!("../boards/sim-probe-rs.toml"),
+    ),
+    (
+        "boards/hifive-unmatched.toml",
+        include_str!("../boards/hifive-unmatched.toml"),
+    ),
 ];
 
 /// Built-in linker scripts: (file name, text).
@@ -47,6 +73,14 @@ const BUILTIN_SCRIPTS: &[(&str, &str)] = &[
     ("sim.x", include_str!("../linker-scripts/sim.x")),
     ("qemu-virt.x", include_str!("../linker-scripts/qemu-virt.x")),
     ("sections.ld", include_str!("../linker-scripts/sections.ld")),
+    (
+        "visionfive2.x",
+        include_str!("../linker-scripts/visionfive2.x"),
+    ),
+    (
+        "hifive-unmatched.x",
+        include_str!("../linker-scripts/hifive-unmatched.x"),
+    ),
 ];
 
 /// Where QEMU's `virt` machine has its RAM.
@@ -63,6 +97,11 @@ pub enum RunKind {
     Sim,
     /// `qemu-system-riscv64 -machine virt`, driven over GDB.
     Qemu,
+    /// Any GDB server: one already running (`gdb-server`) or OpenOCD started by rvflash
+    /// (`openocd`).
+    Gdb,
+    /// A debug probe driven by the probe-rs crate (`probe-rs = { chip = ... }`).
+    ProbeRs,
 }
 
 /// Where a program's console output goes.
@@ -95,6 +134,9 @@ pub struct MemoryRegion {
     pub origin: u64,
     /// Size in bytes.
     pub length: u64,
+    /// Flash (`flash = true`): debuggers set hardware breakpoints there.
+    #[serde(default)]
+    pub flash: bool,
 }
 
 impl MemoryRegion {
@@ -126,9 +168,239 @@ pub struct Board {
     pub console: Console,
     /// Exit protocol.
     pub exit: ExitProtocol,
+    /// The debug hardware `rvflash serve` puts behind the simulated board's JTAG TAP
+    /// (`[debug]`; absent: the simulator's defaults).
+    #[serde(default)]
+    pub debug: Option<DebugHardware>,
+    /// `run = "gdb"`: a GDB server that is already running, `HOST:PORT`.
+    #[serde(default)]
+    pub gdb_server: Option<String>,
+    /// `run = "gdb"`: OpenOCD, started by rvflash (`openocd = { config = [...] }`).
+    #[serde(default)]
+    pub openocd: Option<OpenOcd>,
+    /// `run = "gdb"`: how the target is reset and halted before loading: `"monitor CMD"`
+    /// (default with `openocd`: `monitor reset halt`) or `"none"` (default with `gdb-server`).
+    #[serde(default)]
+    pub reset: Option<String>,
+    /// `run = "gdb"`: verify the image after loading (default true).
+    #[serde(default)]
+    pub verify: Option<bool>,
+    /// `run = "probe-rs"`: the chip, its description, the probe and its speed.
+    #[serde(default)]
+    pub probe_rs: Option<ProbeRs>,
     /// Where this board came from (a path, or `built-in`); not part of the file.
     #[serde(skip)]
     pub source: BoardSource,
+}
+
+/// Most triggers a `[debug]` table may ask for (`triggers`): OpenOCD and probe-rs enumerate
+/// them one `tselect` write at a time, and no RISC-V core ships more than a handful.
+pub const MAX_TRIGGERS: usize = 16;
+
+/// A board's `[debug]` table: what a debugger finds on its JTAG chain.
+///
+/// ```toml
+/// [debug]
+/// idcode = 0x1000_0913   # the TAP's IDCODE (bit 0 set, as IEEE 1149.1 wants)
+/// triggers = 4           # hardware breakpoints/watchpoints (mcontrol triggers), 0..=16
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DebugHardware {
+    /// The TAP's IDCODE (absent: the simulator's default).
+    pub idcode: Option<u32>,
+    /// Number of hardware triggers (absent: the simulator's default).
+    pub triggers: Option<usize>,
+}
+
+impl DebugHardware {
+    fn validate(&self) -> Result<()> {
+        if let Some(idcode) = self.idcode {
+            // IEEE 1149.1: bit 0 of an IDCODE is 1 (a 0 there means "BYPASS, no IDCODE"), and
+            // manufacturer code 0x7f is reserved so that all-ones reads as "no device".
+            if idcode & 1 == 0 {
+                bail!(
+                    "key `debug.idcode`: {idcode:#010x} has bit 0 clear; a JTAG IDCODE always ends in 1"
+                );
+            }
+            if (idcode >> 1) & 0x7ff == 0x7f {
+                bail!(
+                    "key `debug.idcode`: {idcode:#010x} has the reserved manufacturer code 0x7f \
+                     (IEEE 1149.1), which debuggers read as an empty chain"
+                );
+            }
+        }
+        if let Some(triggers) = self.triggers
+            && triggers > MAX_TRIGGERS
+        {
+            bail!(
+                "key `debug.triggers`: {triggers} triggers; at most {MAX_TRIGGERS} are supported"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// A board's `openocd` table (`run = "gdb"`): OpenOCD, started by rvflash, whose GDB server
+/// rvflash drives.
+///
+/// ```toml
+/// openocd = { config = ["interface/ftdi/olimex-arm-usb-tiny-h.cfg", "my-board.cfg"], args = [] }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenOcd {
+    /// Config files (`-f`), in order: a path relative to the board file, a built-in config
+    /// (`sim-openocd.cfg`, `visionfive2.cfg`), or one of OpenOCD's own scripts.
+    #[serde(default)]
+    pub config: Vec<String>,
+    /// More OpenOCD arguments, after the config files (`["-c", "adapter speed 4000"]`).
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// A simulated board for `rvflash serve --remote-bitbang` to run first, whose port
+    /// OpenOCD's `remote_bitbang` adapter is given (the built-in `sim-openocd`).
+    #[serde(default)]
+    pub serve: Option<String>,
+}
+
+impl Board {
+    /// Checks the keys of `run = "gdb"` boards, and that other boards have none of them.
+    fn validate_gdb(&self) -> Result<()> {
+        if self.run != RunKind::Gdb {
+            for (key, set) in [
+                ("gdb-server", self.gdb_server.is_some()),
+                ("openocd", self.openocd.is_some()),
+                ("reset", self.reset.is_some()),
+                ("verify", self.verify.is_some()),
+            ] {
+                if set {
+                    bail!("key `{key}`: only boards with `run = \"gdb\"` have it");
+                }
+            }
+            return Ok(());
+        }
+        match (&self.gdb_server, &self.openocd) {
+            (None, None) => bail!(
+                "key `run`: a `gdb` board needs `gdb-server = \"HOST:PORT\"` (a running GDB \
+                 server) or `openocd = {{ config = [...] }}` (OpenOCD, started by rvflash)"
+            ),
+            (Some(_), Some(_)) => {
+                bail!("keys `gdb-server` and `openocd`: give one of them, not both")
+            }
+            (Some(addr), None) => {
+                let port = addr
+                    .rsplit_once(':')
+                    .map(|(host, port)| (host, port.parse::<u16>()));
+                if !matches!(port, Some((host, Ok(p))) if !host.is_empty() && p != 0) {
+                    bail!("key `gdb-server`: `{addr}` is not HOST:PORT");
+                }
+            }
+            (None, Some(openocd)) => {
+                if openocd.config.is_empty() && openocd.args.is_empty() {
+                    bail!("key `openocd.config`: name at least one OpenOCD config file");
+                }
+                if openocd.serve.as_ref().is_some_and(|b| b.trim().is_empty()) {
+                    bail!("key `openocd.serve`: must name a board");
+                }
+            }
+        }
+        if let Some(reset) = &self.reset
+            && reset != "none"
+            && reset
+                .strip_prefix("monitor ")
+                .is_none_or(|cmd| cmd.trim().is_empty())
+        {
+            bail!("key `reset`: `{reset}` is neither `monitor COMMAND` nor `none`");
+        }
+        Ok(())
+    }
+
+    /// `run = "gdb"`: the monitor command that resets and halts the target, if any.
+    pub fn reset_command(&self) -> Option<String> {
+        match self.reset.as_deref() {
+            Some("none") => None,
+            Some(reset) => reset.strip_prefix("monitor ").map(|c| c.trim().to_owned()),
+            None if self.openocd.is_some() => Some("reset halt".to_owned()),
+            None => None,
+        }
+    }
+}
+
+/// A board's `probe-rs` table (`run = "probe-rs"`): how the probe-rs target reaches the chip.
+///
+/// ```toml
+/// probe-rs = { chip = "FU740-C000-DDR", chip-description = "hifive-unmatched.yaml", probe = "0403:6010", speed = 4000 }
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ProbeRs {
+    /// The chip: one of probe-rs's built-in targets, or a variant of `chip-description`.
+    pub chip: String,
+    /// A probe-rs chip-description (target) YAML, added to probe-rs's registry at run time: a
+    /// path relative to the board file, or a built-in one (`rvflash-sim.yaml`,
+    /// `hifive-unmatched.yaml`).
+    #[serde(default)]
+    pub chip_description: Option<String>,
+    /// The probe, as probe-rs selects one: `VID:PID[:SERIAL]` (`--probe` overrides it).
+    #[serde(default)]
+    pub probe: Option<String>,
+    /// JTAG clock in kHz (`--speed` overrides it; default: the probe's).
+    #[serde(default)]
+    pub speed: Option<u32>,
+    /// Which of the chip's cores runs the program (default 0).
+    #[serde(default)]
+    pub core: Option<usize>,
+    /// A simulated board for `rvflash serve --bmp` to run first, reached as a network Black
+    /// Magic Probe (the built-in `sim-probe-rs`).
+    #[serde(default)]
+    pub serve: Option<String>,
+}
+
+impl Board {
+    /// Checks the `probe-rs` table of `run = "probe-rs"` boards, and that other boards have none.
+    fn validate_probe_rs(&self) -> Result<()> {
+        let Some(p) = &self.probe_rs else {
+            if self.run == RunKind::ProbeRs {
+                bail!(
+                    "key `run`: a `probe-rs` board needs `probe-rs = {{ chip = \"NAME\" }}` (a \
+                     probe-rs built-in chip, or one from `chip-description = \"FILE.yaml\"`)"
+                );
+            }
+            return Ok(());
+        };
+        if self.run != RunKind::ProbeRs {
+            bail!("key `probe-rs`: only boards with `run = \"probe-rs\"` have it");
+        }
+        if p.chip.trim().is_empty() {
+            bail!("key `probe-rs.chip`: must name a chip");
+        }
+        #[cfg(feature = "probe-rs")]
+        if let Some(probe) = &p.probe
+            && probe
+                .parse::<probe_rs::probe::DebugProbeSelector>()
+                .is_err()
+        {
+            bail!("key `probe-rs.probe`: `{probe}` is not VID:PID[:SERIAL] (hexadecimal IDs)");
+        }
+        if p.speed == Some(0) {
+            bail!("key `probe-rs.speed`: 0 kHz");
+        }
+        if p.serve.as_ref().is_some_and(|b| b.trim().is_empty()) {
+            bail!("key `probe-rs.serve`: must name a board");
+        }
+        if p.serve.is_some() && p.probe.is_some() {
+            bail!("keys `probe-rs.serve` and `probe-rs.probe`: give one of them, not both");
+        }
+        Ok(())
+    }
+
+    /// Whether the ISA string has the F and D extensions (rvflash's IL code needs both).
+    pub fn has_float(&self) -> bool {
+        let isa = self.isa.to_ascii_lowercase();
+        let base = isa.split('_').next().unwrap_or("");
+        let letters = base.strip_prefix("rv64").unwrap_or("");
+        letters.contains('g') || (letters.contains('f') && letters.contains('d'))
+    }
 }
 
 /// Where a board definition came from.
@@ -203,6 +475,11 @@ impl Board {
         }
         if self.linker_script.trim().is_empty() {
             bail!("key `linker-script`: must not be empty");
+        }
+        self.validate_gdb()?;
+        self.validate_probe_rs()?;
+        if let Some(debug) = &self.debug {
+            debug.validate()?;
         }
         Ok(())
     }
@@ -408,11 +685,126 @@ mod tests {
     }
 
     #[test]
+    fn debug_table_parses_and_validates() {
+        let base = include_str!("../boards/sim.toml");
+        let board = Board::parse(base, "b.toml").unwrap();
+        assert_eq!(board.debug, None);
+        let with = format!("{base}\n[debug]\nidcode = 0x1000_0913\ntriggers = 2\n");
+        let board = Board::parse(&with, "b.toml").unwrap();
+        assert_eq!(
+            board.debug,
+            Some(DebugHardware {
+                idcode: Some(0x1000_0913),
+                triggers: Some(2)
+            })
+        );
+        let partial = format!("{base}\n[debug]\ntriggers = 0\n");
+        let board = Board::parse(&partial, "b.toml").unwrap();
+        assert_eq!(board.debug.unwrap().idcode, None);
+        for (bad, key) in [
+            ("idcode = 0x1000_0912", "debug.idcode"),
+            ("idcode = 0x0000_00ff", "debug.idcode"),
+            ("idcode = 0x1_0000_0001", "debug.idcode"),
+            ("idcode = \"x\"", "debug.idcode"),
+            ("triggers = 17", "debug.triggers"),
+            ("triggers = -1", "debug.triggers"),
+            ("trigers = 1", "trigers"),
+        ] {
+            let text = format!("{base}\n[debug]\n{bad}\n");
+            let err = format!("{:#}", Board::parse(&text, "b.toml").unwrap_err());
+            assert!(err.contains("b.toml") && err.contains(key), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn gdb_boards_parse() {
+        let boards = builtin_boards().unwrap();
+        let openocd = boards.iter().find(|b| b.name == "sim-openocd").unwrap();
+        assert_eq!(openocd.run, RunKind::Gdb);
+        let table = openocd.openocd.as_ref().unwrap();
+        assert_eq!(table.config, ["sim-openocd.cfg"]);
+        assert_eq!(table.serve.as_deref(), Some("sim"));
+        assert_eq!(openocd.reset_command().as_deref(), Some("reset halt"));
+        // The documented real board: OpenOCD with an adapter and the SoC config, DDR.
+        let vf2 = boards.iter().find(|b| b.name == "visionfive2").unwrap();
+        assert_eq!(vf2.run, RunKind::Gdb);
+        let table = vf2.openocd.as_ref().unwrap();
+        assert_eq!(
+            table.config.last().map(String::as_str),
+            Some("visionfive2.cfg")
+        );
+        assert_eq!(table.serve, None);
+        assert_eq!(vf2.reset_command().as_deref(), Some("halt"));
+        assert!(vf2.ram().origin >= 0x4000_0000 && vf2.verify == Some(true));
+        assert!(
+            vf2.linker_script_text()
+                .unwrap()
+                .contains("ORIGIN = 0x44000000")
+        );
+    }
+
+    #[test]
+    fn gdb_keys_are_checked() {
+        let base = include_str!("../boards/sim.toml");
+        let gdb = base.replace("run = \"sim\"", "run = \"gdb\"");
+        // Top-level keys go before the first table.
+        let with = |keys: &str| gdb.replacen("[[memory]]", &format!("{keys}\n[[memory]]"), 1);
+        let board = Board::parse(&with("gdb-server = \"lab:3333\""), "b.toml").unwrap();
+        assert_eq!(board.gdb_server.as_deref(), Some("lab:3333"));
+        assert_eq!(board.reset_command(), None);
+        let flash = with("gdb-server = \"h:1\"")
+            .replace("length = 0x0800_0000", "length = 0x0800_0000\nflash = true");
+        assert!(Board::parse(&flash, "b.toml").unwrap().memory[0].flash);
+        for (keys, wanted) in [
+            ("", "`gdb-server = \"HOST:PORT\"`"),
+            ("gdb-server = \"nohost\"", "key `gdb-server`"),
+            ("gdb-server = \"h:0\"", "key `gdb-server`"),
+            (
+                "gdb-server = \"h:1\"\nopenocd = { config = [\"a.cfg\"] }",
+                "not both",
+            ),
+            ("openocd = { config = [] }", "key `openocd.config`"),
+            ("openocd = { config = [\"a.cfg\"], bogus = 1 }", "bogus"),
+            (
+                "openocd = { config = [\"a.cfg\"], serve = \" \" }",
+                "openocd.serve",
+            ),
+            (
+                "gdb-server = \"h:1\"\nreset = \"reset halt\"",
+                "key `reset`",
+            ),
+            ("gdb-server = \"h:1\"\nverify = \"yes\"", "verify"),
+        ] {
+            let err = format!("{:#}", Board::parse(&with(keys), "b.toml").unwrap_err());
+            assert!(
+                err.contains("b.toml") && err.contains(wanted),
+                "{keys}: {err}"
+            );
+        }
+        let ok = Board::parse(&with("gdb-server = \"h:1\"\nreset = \"none\""), "b.toml").unwrap();
+        assert_eq!(ok.reset_command(), None);
+        let ok = Board::parse(
+            &with("openocd = { config = [\"a.cfg\"] }\nreset = \"monitor reset init\""),
+            "b.toml",
+        )
+        .unwrap();
+        assert_eq!(ok.reset_command().as_deref(), Some("reset init"));
+        // Other boards have none of these keys.
+        let stray = base.replacen("[[memory]]", "gdb-server = \"h:1\"\n[[memory]]", 1);
+        let err = format!("{:#}", Board::parse(&stray, "b.toml").unwrap_err());
+        assert!(
+            err.contains("key `gdb-server`") && err.contains("gdb"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn region_contains() {
         let r = MemoryRegion {
             name: "RAM".into(),
             origin: 0x8000_0000,
             length: 0x1000,
+            flash: false,
         };
         assert!(r.contains(0x8000_0000, 0x1000));
         assert!(!r.contains(0x8000_0001, 0x1000));

@@ -97,6 +97,17 @@ pub fn build_executable(
     linker: Option<&Path>,
     out: &Path,
 ) -> Result<()> {
+    // The backend emits RV64GC code for the LP64D ABI and the runtime turns the FPU on: a
+    // hart without F and D would trap on the first floating-point instruction or `fcsr` write.
+    if !board.has_float() {
+        bail!(
+            "board `{}` is {} (no F/D extensions), but rvflash's backend and IL runtime generate \
+             RV64GC code (LP64D: floating-point registers and instructions); QBE IL cannot be \
+             built for it. Run Rust firmware built for riscv64imac-unknown-none-elf on it instead",
+            board.name,
+            board.isa
+        );
+    }
     let linker = Linker::find(linker)?;
     let dir = diag::temp_dir()?;
     let options = codegen::Options::default();

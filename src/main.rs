@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod board;
+mod board_list;
 mod build;
 mod diag;
 mod disasm;
@@ -15,9 +16,11 @@ mod image;
 mod interp;
 mod link;
 mod new;
+mod probes;
 mod run;
 mod runtime;
 mod semihosting;
+mod serve;
 mod target;
 
 /// Exit status when rvflash itself fails (bad arguments, unreadable input, ...).
@@ -39,8 +42,8 @@ const EXIT_RVFLASH_FAILED: u8 = 125;
                   halted; 124 timeout; 125 rvflash itself failed (bad arguments or board, \
                   unreadable or malformed input, emulator missing); 134 the device trapped. \
                   `interp` exits with the program's status (see its help); `build`, \
-                  `compile`, `disasm` and `new` exit 0 on success and 125 on \
-                  failure."
+                  `compile`, `disasm`, `new`, `probes` and `boards` exit 0 on success and 125 \
+                  on failure."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -55,6 +58,9 @@ enum Command {
     Interp(interp::Args),
     Disasm(disasm::Args),
     New(new::Args),
+    Serve(serve::Args),
+    Probes(probes::Args),
+    Boards(board_list::Args),
 }
 
 fn main() -> ExitCode {
@@ -73,11 +79,14 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Disasm(args) => disasm::run(&args),
+        Command::Probes(args) => probes::run(&args),
+        Command::Boards(args) => board_list::run(&args),
         Command::New(args) => new::run(&args),
         Command::Compile(args) => build::compile(&args),
         Command::Build(args) => build::build(&args),
         Command::Interp(args) => return interp::run(&args),
         Command::Run(args) => return run::run(&args),
+        Command::Serve(args) => return serve::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,7 +1,8 @@
 //! Every `examples/*.ssa` end to end through the real `rvflash` binary:
 //!
-//! - `rvflash run --board sim`, `rvflash run --board qemu-virt` and `rvflash interp` give the
-//!   same stdout and exit status (`trap.ssa`: 134 everywhere — the interpreter reports an
+//! - `rvflash run --board sim`, `--board qemu-virt`, `--board sim-openocd` (the simulator
+//!   behind the real OpenOCD), `--board sim-probe-rs` (the simulator behind the real probe-rs
+//!   crate) and `rvflash interp` give the same stdout and exit status (`trap.ssa`: 134 everywhere — the interpreter reports an
 //!   error, the boards report the trap — with identical output before it);
 //! - `rvflash compile --emit asm` assembled by GNU as (`-march=rv64gc -mno-relax`) gives the
 //!   same bytes and relocations as `rvflash compile`'s object, section by section, for every
@@ -11,7 +12,7 @@
 //! - `riscv64-unknown-elf-objdump -dr` reads every object and executable without a word on
 //!   stderr.
 //!
-//! A missing QEMU or binutils is a failure naming the Debian package, never a skip.
+//! A missing QEMU, OpenOCD or binutils is a failure naming the Debian package, never a skip.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -20,6 +21,7 @@ use object::{Object, ObjectSection, RelocationTarget};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const QEMU_PACKAGE: &str = "qemu-system-misc";
+const OPENOCD_PACKAGE: &str = "openocd";
 const BINUTILS_PACKAGE: &str = "binutils-riscv64-unknown-elf";
 
 fn rvflash() -> Command {
@@ -117,12 +119,17 @@ fn expect_same(what: &str, file: &Path, want: &Output, got: &Output) {
 #[test]
 fn examples_agree_on_sim_qemu_and_the_interpreter() {
     require("qemu-system-riscv64", QEMU_PACKAGE);
+    require("openocd", OPENOCD_PACKAGE);
     let mut statuses = Vec::new();
     for file in examples() {
         let want = interp(&file);
         statuses.push((name(&file), want.status.code()));
         expect_same("sim", &file, &want, &run_on("sim", &file));
         expect_same("qemu-virt", &file, &want, &run_on("qemu-virt", &file));
+        expect_same("sim-openocd", &file, &want, &run_on("sim-openocd", &file));
+        if cfg!(feature = "probe-rs") {
+            expect_same("sim-probe-rs", &file, &want, &run_on("sim-probe-rs", &file));
+        }
     }
     // The examples cover the interesting exit statuses: success, a value, panic and trap.
     for code in [0, 55, 127, 134] {
@@ -139,8 +146,13 @@ fn examples_agree_on_sim_qemu_and_the_interpreter() {
 fn a_trap_is_reported_as_a_trap_on_the_boards() {
     let file = Path::new(ROOT).join("examples/trap.ssa");
     require("qemu-system-riscv64", QEMU_PACKAGE);
+    require("openocd", OPENOCD_PACKAGE);
     let mut reports = Vec::new();
-    for board in ["sim", "qemu-virt"] {
+    let all = ["sim", "qemu-virt", "sim-openocd", "sim-probe-rs"];
+    for board in all
+        .into_iter()
+        .filter(|b| cfg!(feature = "probe-rs") || *b != "sim-probe-rs")
+    {
         let out = run_on(board, &file);
         assert_eq!(out.status.code(), Some(134), "{board}");
         let err = String::from_utf8_lossy(&out.stderr).into_owned();

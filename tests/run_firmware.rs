@@ -1,20 +1,13 @@
 //! `cargo run` of the Rust test firmware (tests/firmware) with rvflash as the Cargo runner,
-//! on the `sim` and `qemu-virt` boards: output, exit statuses, panics, traps, timeouts, and
-//! sim/QEMU agreement.
+//! on every board of `run_support::boards()` (`sim`, `qemu-virt` and `sim-openocd` when QEMU
+//! and OpenOCD are installed, `sim-probe-rs`): output, exit statuses, panics, traps,
+//! timeouts, and agreement between them.
 
 mod run_support;
 
 use run_support::*;
 
 const HELLO: &str = "Hello from rvflash test firmware!\n1 + 2 = 3\n";
-
-fn boards() -> Vec<&'static str> {
-    let mut boards = vec!["sim"];
-    if qemu_available() {
-        boards.push("qemu-virt");
-    }
-    boards
-}
 
 #[test]
 fn hello_prints_and_exits_0() {
@@ -138,6 +131,25 @@ fn program_arguments_reach_the_program() {
     }
 }
 
+/// Host files through semihosting, below `--semihosting-dir` only.
+#[test]
+fn semihosting_files_below_the_directory() {
+    for board in boards() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("input.txt"), "hello from the host\n").unwrap();
+        let runner = format!("--board {board} --semihosting-dir {}", dir.path().display());
+        let out = cargo_run("files", &runner);
+        assert_eq!(status(&out), 0, "{board}: {}", stderr(&out));
+        assert_eq!(
+            stdout(&out),
+            "input.txt has 20 bytes: hello from the host\n",
+            "{board}"
+        );
+        let written = std::fs::read_to_string(dir.path().join("output.txt")).unwrap();
+        assert_eq!(written, "written by the firmware\n", "{board}");
+    }
+}
+
 /// Everything after FILE belongs to the program, even what looks like rvflash's options (the
 /// Cargo runner contract: `RUNNER... BINARY ARGS...`).
 #[test]
@@ -203,12 +215,9 @@ fn stats_are_printed() {
     assert!(stderr(&out).contains("instructions"), "{}", stderr(&out));
 }
 
-/// Every firmware binary gives the same stdout and status on sim and qemu-virt.
+/// Every firmware binary gives the same stdout and status on sim, qemu-virt and sim-openocd.
 #[test]
 fn sim_and_qemu_agree() {
-    if !qemu_available() {
-        return;
-    }
     for bin in [
         "hello",
         "exit42",
@@ -223,8 +232,19 @@ fn sim_and_qemu_agree() {
         "args",
     ] {
         let sim = cargo_run(bin, "--board sim --timeout 2");
-        let qemu = cargo_run(bin, "--board qemu-virt --timeout 2");
-        assert_eq!(status(&sim), status(&qemu), "{bin}: exit status differs");
-        assert_eq!(stdout(&sim), stdout(&qemu), "{bin}: stdout differs");
+        for board in boards().into_iter().skip(1) {
+            let other = cargo_run(bin, &format!("--board {board} --timeout 2"));
+            assert_eq!(
+                status(&sim),
+                status(&other),
+                "{bin}: exit status differs on {board}: {}",
+                stderr(&other)
+            );
+            assert_eq!(
+                stdout(&sim),
+                stdout(&other),
+                "{bin}: stdout differs on {board}"
+            );
+        }
     }
 }

@@ -18,7 +18,7 @@
 //! | N | the program exited with N (semihosting exit, SiFive test finisher) |
 //! | 101 | the program panicked and then halted instead of exiting |
 //! | 124 | timed out (`--timeout`, `RVFLASH_TIMEOUT`; 60 s by default when `CI` is set) |
-//! | 125 | rvflash itself failed (bad arguments or board, not an RV64 executable, QEMU missing) |
+//! | 125 | rvflash itself failed (bad arguments or board, not an RV64 executable, QEMU missing, no debug probe, a probe or flash failure) |
 //! | 134 | the program trapped: cause, pc, tval, registers and a backtrace are printed |
 //!
 //! Device output goes to stdout; rvflash's own messages go to stderr (coloured on a
@@ -88,6 +88,24 @@ pub struct Args {
     /// Print run statistics (instructions, cycles, wall time) to stderr at the end.
     #[arg(long)]
     pub stats: bool,
+    /// Say more on stderr: load figures, and the log of OpenOCD (`gdb` boards) as it comes.
+    #[arg(long)]
+    pub verbose: bool,
+    /// `probe-rs` boards: the debug probe, as probe-rs selects one: VID:PID[:SERIAL] (USB IDs
+    /// in hex; a network Black Magic Probe is 1d50:6018:HOST:PORT). Default: the board's
+    /// `probe`, else the only probe attached (`rvflash probes` lists them).
+    #[arg(long, env = "RVFLASH_PROBE", value_name = "SELECTOR")]
+    pub probe: Option<String>,
+    /// `probe-rs` boards: JTAG clock in kHz (default: the board's `speed`, else the probe's).
+    #[arg(long, value_name = "KHZ", value_parser = clap::value_parser!(u32).range(1..))]
+    pub speed: Option<u32>,
+    /// `probe-rs` boards: do not read the program back after loading it.
+    #[arg(long)]
+    pub no_verify: bool,
+    /// `probe-rs` boards: leave the hart halted when rvflash is done (default: a program that
+    /// is still running is left running, with the debugger detached).
+    #[arg(long)]
+    pub halt_on_exit: bool,
     /// Linker for QBE IL (`.ssa`) and object (`.o`) inputs (default: rust-lld, ld.lld,
     /// riscv64-unknown-elf-ld).
     #[arg(long, value_name = "PATH")]
@@ -203,8 +221,6 @@ fn run_inner(args: &Args) -> Result<u8> {
     let options = TargetOptions {
         catch_traps: !args.no_catch_traps,
     };
-    // QEMU's own semihosting resolves file names relative to its working directory.
-    let empty_dir;
     let mut target: Box<dyn Target> = match board.run {
         RunKind::Sim => Box::new(SimTarget::new(
             options,
@@ -212,23 +228,34 @@ fn run_inner(args: &Args) -> Result<u8> {
             board.ram().length,
             Box::new(std::io::stdout()),
         )),
-        RunKind::Qemu => {
-            let dir = match &args.semihosting_dir {
-                Some(dir) => dir.clone(),
-                None => {
-                    empty_dir = crate::diag::temp_dir()?;
-                    empty_dir.path().to_path_buf()
-                }
-            };
-            Box::new(QemuTarget::new(
-                options,
-                board.ram().length,
-                &dir,
-                command_line(args),
-            ))
-        }
+        RunKind::Qemu => Box::new(QemuTarget::new(options, board.ram().length)),
+        RunKind::Gdb => Box::new(crate::target::gdb_server::new_target(
+            &board,
+            options,
+            deadline,
+            args.verbose,
+        )?),
+        #[cfg(not(feature = "probe-rs"))]
+        RunKind::ProbeRs => bail!("board `{}`: {}", board.name, crate::target::NO_PROBE_RS),
+        #[cfg(feature = "probe-rs")]
+        RunKind::ProbeRs => Box::new(crate::target::probe_rs::new_target(
+            &board,
+            options,
+            crate::target::probe_rs::ProbeOptions {
+                probe: args.probe.clone(),
+                speed: args.speed,
+                verify: !args.no_verify,
+                halt_on_exit: args.halt_on_exit,
+            },
+            deadline,
+            args.verbose,
+        )?),
     };
     target.load(&image)?;
+    // The timeout is the program's: loading (seconds over a debug probe) does not count.
+    let deadline = timeout
+        .map(|t| Instant::now() + Duration::from_secs_f64(t.min(1e9)))
+        .unwrap_or(deadline);
     let panic_at = panic_handler(&image);
     if let Some(addr) = panic_at {
         target.set_breakpoint(addr)?;

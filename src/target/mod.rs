@@ -6,7 +6,11 @@
 //! `crate::semihosting` and sees only this trait.
 //!
 //! Implementations: [`sim::SimTarget`] (the built-in simulator, in process) and
-//! [`qemu::QemuTarget`] (`qemu-system-riscv64 -machine virt` driven over GDB, see [`gdb`]).
+//! [`gdb::GdbTarget`] (any GDB server, see [`gdb`]), which [`qemu::QemuTarget`] (QEMU's `virt`
+//! machine, started by rvflash) and [`gdb_server`] (`run = "gdb"` boards: a running server, or
+//! OpenOCD started by rvflash, see [`openocd`]) build on; [`probe_rs::ProbeRsTarget`] (real
+//! boards behind a debug probe, and `sim-probe-rs`, through the probe-rs crate). Processes a
+//! target starts are [`child::Helper`]s, which never outlive rvflash.
 //!
 //! Conventions every implementation follows:
 //! - `resume` after a stop at a breakpoint steps over that breakpoint.
@@ -17,7 +21,18 @@
 //! - [`Stop::Semihosting`] leaves pc on the semihosting sequence's `ebreak`; the service
 //!   calls [`Target::finish_semihosting`] with the result.
 
+pub mod child;
 pub mod gdb;
+pub mod gdb_server;
+pub mod openocd;
+#[cfg(feature = "probe-rs")]
+pub mod probe_rs;
+
+/// Why a `probe-rs` board cannot run in a build without the `probe-rs` feature.
+#[cfg(not(feature = "probe-rs"))]
+pub const NO_PROBE_RS: &str = "this rvflash was built without probe-rs support (the `probe-rs` \
+     feature, off by default to keep builds fast): install it with `cargo install --locked \
+     --path . --features probe-rs`";
 pub mod qemu;
 pub mod sim;
 #[cfg(test)]

@@ -237,7 +237,7 @@ fn sim_and_qemu_agree_on_random_instruction_sequences() {
         RAM_SIZE,
         Box::new(std::io::sink()),
     );
-    let mut qemu = QemuTarget::new(TargetOptions::default(), RAM_SIZE, dir.path(), Vec::new());
+    let mut qemu = QemuTarget::new(TargetOptions::default(), RAM_SIZE);
     for target in [&mut sim as &mut dyn Target, &mut qemu] {
         target.load(&image).expect("load the test program");
         target.set_breakpoint(END).expect("breakpoint");

@@ -94,6 +94,39 @@ pub fn qemu_available() -> bool {
     })
 }
 
+/// True when OpenOCD can be run (for the `sim-openocd` board); tests that need it are skipped
+/// otherwise.
+pub fn openocd_available() -> bool {
+    static FOUND: OnceLock<bool> = OnceLock::new();
+    *FOUND.get_or_init(|| {
+        let found = Command::new("openocd")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !found {
+            eprintln!("note: openocd not found; skipping sim-openocd tests (apt install openocd)");
+        }
+        found
+    })
+}
+
+/// The boards every firmware test runs on: `sim`; `qemu-virt` and `sim-openocd` when QEMU and
+/// OpenOCD are installed; `sim-probe-rs` (the simulator behind the real probe-rs crate, which
+/// needs nothing installed) in builds with the `probe-rs` feature, as CI's. The first one is the reference the others must agree with.
+pub fn boards() -> Vec<&'static str> {
+    let mut boards = vec!["sim"];
+    if qemu_available() {
+        boards.push("qemu-virt");
+    }
+    if openocd_available() {
+        boards.push("sim-openocd");
+    }
+    if cfg!(feature = "probe-rs") {
+        boards.push("sim-probe-rs");
+    }
+    boards
+}
+
 /// The exit status, or -1 when killed by a signal.
 pub fn status(out: &Output) -> i32 {
     out.status.code().unwrap_or(-1)

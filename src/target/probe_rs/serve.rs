@@ -1,0 +1,68 @@
+//! The simulated board behind `sim-probe-rs`: `rvflash serve --bmp 127.0.0.1:0
+//! --exit-on-finish --board BOARD`, run from this same executable, which probe-rs reaches as a
+//! Black Magic Probe on the network (selector `1d50:6018:127.0.0.1:PORT`, the port taken from
+//! serve's first stderr line, `rvflash: serving bmp on HOST:PORT`).
+//!
+//! Serve is a [`Helper`] (src/target/child.rs): its own process group, killed when dropped, by
+//! rvflash's signal handlers and by `PR_SET_PDEATHSIG`, so it never outlives rvflash. Its
+//! stdout is the board's UART, forwarded to rvflash's stdout; its stderr goes to a log (shown
+//! with `--verbose` and when something fails). With `--exit-on-finish` a program that exits
+//! through the SiFive test finisher ends serve with its status, which the target passes on.
+//!
+//! This file must not speak to probes (`connect` does).
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+
+use crate::target::child::{Helper, Spawn, Stderr, Stdout};
+
+/// How long `rvflash serve` may take to say where it listens.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The Black Magic Probe's USB IDs, which probe-rs's selector for a network BMP carries.
+pub const BMP_VID_PID: &str = "1d50:6018";
+
+/// A running `rvflash serve` and its log's directory.
+pub struct Serve {
+    pub helper: Helper,
+    /// Holds the log; lives as long as the helper.
+    _dir: tempfile::TempDir,
+}
+
+/// Starts `rvflash serve` for `board`; returns it and the probe selector that reaches it.
+pub fn start(board: &str, deadline: Instant, verbose: bool) -> Result<(Serve, String)> {
+    let dir = crate::diag::temp_dir()?;
+    let exe = std::env::current_exe().context("cannot find rvflash's own executable")?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args([
+        "serve",
+        "--bmp",
+        "127.0.0.1:0",
+        "--exit-on-finish",
+        "--board",
+        board,
+    ]);
+    let mut helper = Helper::spawn(
+        cmd,
+        Spawn {
+            name: "rvflash serve",
+            missing: "rvflash's own executable is gone",
+            stdout: Stdout::Forward,
+            stderr: Stderr::Log,
+            log: Some(dir.path().join("serve.log")),
+            verbose,
+        },
+    )?;
+    let prefix = "rvflash: serving bmp on ";
+    let line = helper.wait_for_line(
+        |l| l.starts_with(prefix),
+        deadline.min(Instant::now() + STARTUP_TIMEOUT),
+        "serving the Black Magic Probe protocol",
+    )?;
+    let addr = line[prefix.len()..].trim();
+    addr.rsplit_once(':')
+        .and_then(|(_, p)| p.parse::<u16>().ok())
+        .ok_or_else(|| anyhow!("rvflash serve said `{line}`, which names no port"))?;
+    Ok((Serve { helper, _dir: dir }, format!("{BMP_VID_PID}:{addr}")))
+}
