@@ -9,7 +9,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use goblin::elf::{Elf, header, program_header};
+use object::LittleEndian as LE;
+use object::elf::{self, FileHeader64};
+use object::read::elf::{FileHeader as _, ProgramHeader as _, Sym as _};
 
 use crate::board::Board;
 use crate::diag;
@@ -56,33 +58,52 @@ impl Image {
         if bytes.get(..4) != Some(b"\x7fELF") {
             bail!("{shown} is not an ELF file");
         }
-        let elf = Elf::parse(&bytes).with_context(|| format!("{shown} is not a valid ELF file"))?;
-        if !elf.is_64 || elf.header.e_machine != header::EM_RISCV {
-            bail!(
-                "{shown} is not an RV64 program (it is {}-bit, machine {})",
-                if elf.is_64 { 64 } else { 32 },
-                header::machine_to_str(elf.header.e_machine)
-            );
-        }
-        if !elf.little_endian {
+        // e_ident: class (1 = 32-bit, 2 = 64-bit) and data (1 = little-endian); e_machine is
+        // at offset 18 in both classes.
+        let (class, data) = (bytes.get(4).copied(), bytes.get(5).copied());
+        if data == Some(2) {
             bail!("{shown} is a big-endian ELF file; RISC-V is little-endian");
         }
-        if elf.header.e_type != header::ET_EXEC {
+        let machine = elf::Machine(
+            bytes
+                .get(18..20)
+                .map_or(0, |m| u16::from_le_bytes([m[0], m[1]])),
+        );
+        if class != Some(2) || machine != elf::EM_RISCV {
+            bail!(
+                "{shown} is not an RV64 program (it is {}-bit, machine {})",
+                if class == Some(2) { 64 } else { 32 },
+                machine_name(machine)
+            );
+        }
+        let header = FileHeader64::<LE>::parse(&*bytes)
+            .with_context(|| format!("{shown} is not a valid ELF file"))?;
+        let e_type = header.e_type(LE);
+        if e_type != elf::ET_EXEC {
             bail!(
                 "{shown} is not an executable (ELF type {}); link it first",
-                header::et_to_str(elf.header.e_type)
+                match e_type {
+                    elf::ET_REL => "REL",
+                    elf::ET_DYN => "DYN",
+                    elf::ET_CORE => "CORE",
+                    _ => "unknown",
+                }
             );
         }
         let mut segments = Vec::new();
-        for ph in &elf.program_headers {
-            if ph.p_type != program_header::PT_LOAD || ph.p_memsz == 0 {
+        let program_headers = header
+            .program_headers(LE, &*bytes)
+            .with_context(|| format!("{shown} is not a valid ELF file (program headers)"))?;
+        for ph in program_headers {
+            let (paddr, memsz) = (ph.p_paddr(LE), ph.p_memsz(LE));
+            if ph.p_type(LE) != elf::PT_LOAD || memsz == 0 {
                 continue;
             }
-            if !board.contains(ph.p_paddr, ph.p_memsz) {
+            if !board.contains(paddr, memsz) {
                 bail!(
                     "{shown}: segment at {:#x}..{:#x} lies outside the memory of board `{}` ({}){}",
-                    ph.p_paddr,
-                    ph.p_paddr.saturating_add(ph.p_memsz),
+                    paddr,
+                    paddr.saturating_add(memsz),
                     board.name,
                     board
                         .memory
@@ -90,11 +111,11 @@ impl Image {
                         .map(|r| format!("{} {:#x}..{:#x}", r.name, r.origin, r.origin + r.length))
                         .collect::<Vec<_>>()
                         .join(", "),
-                    default_link_hint(ph.p_paddr, board)
+                    default_link_hint(paddr, board)
                 );
             }
-            let start = usize::try_from(ph.p_offset).ok();
-            let len = usize::try_from(ph.p_filesz.min(ph.p_memsz)).ok();
+            let start = usize::try_from(ph.p_offset(LE)).ok();
+            let len = usize::try_from(ph.p_filesz(LE).min(memsz)).ok();
             let data = match (start, len) {
                 (Some(s), Some(l)) => bytes.get(s..s.saturating_add(l)).map(<[u8]>::to_vec),
                 _ => None,
@@ -103,33 +124,23 @@ impl Image {
                 bail!("{shown}: a segment's file range is outside the file");
             };
             segments.push(Segment {
-                addr: ph.p_paddr,
+                addr: paddr,
                 data,
-                mem_size: ph.p_memsz,
+                mem_size: memsz,
             });
         }
         if segments.is_empty() {
             bail!("{shown} has no loadable segments");
         }
-        if !board.contains(elf.entry, 2) {
+        let entry = header.e_entry(LE);
+        if !board.contains(entry, 2) {
             bail!(
-                "{shown}: entry point {:#x} lies outside the memory of board `{}`",
-                elf.entry,
+                "{shown}: entry point {entry:#x} lies outside the memory of board `{}`",
                 board.name
             );
         }
-        let mut symbols: Vec<(String, u64, u64)> = elf
-            .syms
-            .iter()
-            .filter(|s| s.st_value != 0 && (s.is_function() || s.st_type() == 0 || s.st_size > 0))
-            .filter_map(|s| {
-                let name = elf.strtab.get_at(s.st_name)?;
-                (!name.is_empty() && !name.starts_with('$') && !name.starts_with(".L"))
-                    .then(|| (name.to_owned(), s.st_value, s.st_size))
-            })
-            .collect();
+        let mut symbols = read_symbols(header, &bytes).unwrap_or_default();
         symbols.sort_by_key(|s| s.1);
-        let entry = elf.entry;
         Ok(Image {
             path: path.to_path_buf(),
             entry,
@@ -154,6 +165,42 @@ impl Image {
             .filter(|s| s.2 > 0 || addr - s.1 < 0x10000)
             .map(|s| (s.0.as_str(), addr - s.1))
     }
+}
+
+/// Function, object and untyped symbols with an address: (name, address, size). A file
+/// without a (readable) symbol table has none.
+fn read_symbols(header: &FileHeader64<LE>, bytes: &[u8]) -> Option<Vec<(String, u64, u64)>> {
+    let sections = header.sections(LE, bytes).ok()?;
+    let table = sections.symbols(LE, bytes, elf::SHT_SYMTAB).ok()?;
+    let symbols = table
+        .iter()
+        .filter(|s| {
+            let kind = s.st_type();
+            s.st_value(LE) != 0
+                && (kind == elf::STT_FUNC || kind == elf::STT_NOTYPE || s.st_size(LE) > 0)
+        })
+        .filter_map(|s| {
+            let name = std::str::from_utf8(s.name(LE, table.strings()).ok()?).ok()?;
+            (!name.is_empty() && !name.starts_with('$') && !name.starts_with(".L"))
+                .then(|| (name.to_owned(), s.st_value(LE), s.st_size(LE)))
+        })
+        .collect();
+    Some(symbols)
+}
+
+/// A name for an ELF machine number, for "not an RV64 program".
+fn machine_name(machine: elf::Machine) -> String {
+    let name = match machine {
+        elf::EM_386 => "x86",
+        elf::EM_X86_64 => "x86-64",
+        elf::EM_ARM => "ARM",
+        elf::EM_AARCH64 => "AArch64",
+        elf::EM_RISCV => "RISC-V",
+        elf::EM_MIPS => "MIPS",
+        elf::EM_PPC64 => "PowerPC64",
+        _ => return format!("e_machine {}", machine.0),
+    };
+    name.to_owned()
 }
 
 /// A hint when `addr`, outside `board`'s memory, looks like a link without a memory map.

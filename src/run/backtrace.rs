@@ -19,7 +19,8 @@ use gimli::{
     self, BaseAddresses, CfaRule, DebugFrame, EhFrame, EndianRcSlice, LittleEndian, Register,
     RegisterRule, UnwindContext, UnwindSection, UnwindTableRow,
 };
-use goblin::elf::Elf;
+use object::read::elf::{FileHeader as _, SectionHeader as _};
+use object::{LittleEndian as LE, elf};
 
 use crate::image::Image;
 use crate::target::{Reg, Target, read_u64};
@@ -56,19 +57,21 @@ impl<'a> Symbols<'a> {
             debug_frame: None,
             eh_frame: None,
         };
-        let Ok(elf) = Elf::parse(&image.bytes) else {
+        let data = &image.bytes[..];
+        let Some(sections) = elf::FileHeader64::<LE>::parse(data)
+            .and_then(|h| h.sections(LE, data))
+            .ok()
+        else {
             return symbols;
         };
         let section = |name: &str| -> Option<(u64, R)> {
-            let sh = elf.section_headers.iter().find(|sh| {
-                elf.shdr_strtab.get_at(sh.sh_name) == Some(name)
-                    && sh.sh_type != goblin::elf::section_header::SHT_NOBITS
-            })?;
-            let start = usize::try_from(sh.sh_offset).ok()?;
-            let len = usize::try_from(sh.sh_size).ok()?;
-            let bytes = image.bytes.get(start..start.checked_add(len)?)?;
+            let (_, sh) = sections.section_by_name(LE, name.as_bytes())?;
+            if sh.sh_type(LE) == elf::SHT_NOBITS {
+                return None;
+            }
+            let bytes = sh.data(LE, data).ok()?;
             Some((
-                sh.sh_addr,
+                sh.sh_addr(LE),
                 EndianRcSlice::new(Rc::from(bytes), LittleEndian),
             ))
         };
