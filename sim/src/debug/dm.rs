@@ -54,6 +54,9 @@ const IMPEBREAK: u32 = 1 << 22;
 /// `hartinfo.nscratch`: `dscratch0` and `dscratch1`.
 const HARTINFO_VALUE: u32 = 2 << 20;
 
+/// Most program-buffer words the spec allows (`abstractcs.progbufsize` is 0..=16).
+pub const MAX_PROGBUF: usize = 16;
+
 /// The Debug Module's state (the per-hart bits are hart 0's: the only hart).
 pub(crate) struct Dm {
     pub active: bool,
@@ -68,7 +71,7 @@ pub(crate) struct Dm {
     pub command: u32,
     pub abstractauto: u32,
     pub data: [u32; DATACOUNT as usize],
-    pub progbuf: Vec<u32>,
+    pub progbuf: heapless::Vec<u32, MAX_PROGBUF>,
     /// `pc` of the program buffer program an abstract command is running (`busy`).
     pub running: Option<u64>,
 }
@@ -88,7 +91,7 @@ impl Dm {
             command: 0,
             abstractauto: 0,
             data: [0; DATACOUNT as usize],
-            progbuf: vec![0; progbuf_size],
+            progbuf: core::iter::repeat_n(0, progbuf_size.min(MAX_PROGBUF)).collect(),
             running: None,
         }
     }

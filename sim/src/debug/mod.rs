@@ -73,7 +73,7 @@ use mode::HartDebug;
 pub struct DebugConfig {
     /// The TAP's IDCODE (bit 0 must be 1).
     pub idcode: u32,
-    /// Number of triggers in the trigger module.
+    /// Number of triggers in the trigger module (0..=16; larger values are taken as 16).
     pub triggers: usize,
     /// Program buffer size in 32-bit words (0..=16; larger values are taken as 16).
     pub progbuf_size: usize,

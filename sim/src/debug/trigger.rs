@@ -48,12 +48,16 @@ struct Trigger {
     tdata2: u64,
 }
 
+/// Most triggers a machine has (more in [`DebugConfig::triggers`](super::DebugConfig) are
+/// taken as this many); debuggers enumerate them one `tselect` write at a time.
+pub const MAX_TRIGGERS: usize = 16;
+
 /// A disabled `mcontrol`: the reset value and what unsupported writes become.
 const DISABLED: u64 = 2 << TYPE_SHIFT | MASKMAX;
 
 pub(crate) struct Triggers {
     select: usize,
-    list: Vec<Trigger>,
+    list: heapless::Vec<Trigger, MAX_TRIGGERS>,
     /// Union of the kinds (`EXECUTE`/`STORE`/`LOAD`) some enabled trigger watches.
     pub armed: u8,
 }
@@ -62,13 +66,14 @@ impl Triggers {
     pub fn new(count: usize) -> Triggers {
         Triggers {
             select: 0,
-            list: vec![
+            list: core::iter::repeat_n(
                 Trigger {
                     tdata1: DISABLED,
-                    tdata2: 0
-                };
-                count
-            ],
+                    tdata2: 0,
+                },
+                count.min(MAX_TRIGGERS),
+            )
+            .collect(),
             armed: 0,
         }
     }
