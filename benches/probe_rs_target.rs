@@ -13,9 +13,14 @@
 //! `cargo bench --bench probe_rs_target`. A plain `main` (no harness): whole processes, best
 //! and median.
 
-use std::path::{Path, PathBuf};
+#[path = "../tests/run_support/mod.rs"]
+mod run_support;
+
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+use run_support::*;
 
 /// Runs per start-to-exit measurement.
 const RUNS: usize = 5;
@@ -50,7 +55,7 @@ fn main() {
     }
 
     println!("hello firmware (release), rvflash run start to exit, {RUNS} runs:");
-    let hello = build_hello();
+    let hello = release_firmware("hello");
     for (what, args) in [
         ("sim", &["--board", "sim"][..]),
         ("sim-probe-rs", &["--board", "sim-probe-rs"][..]),
@@ -123,75 +128,4 @@ fn load(elf: &Path) -> Load {
         load: field("rvflash: stats: load ", 3),
         verify: field("rvflash: stats: verify ", 3),
     }
-}
-
-/// An RV64 executable at 0x8000_0000 of `size` bytes: a semihosting exit with status 0, then
-/// filler (varied bytes).
-fn program_of_size(size: usize) -> Vec<u8> {
-    let words: [u32; 8] = [
-        0x0180_0513, // addi a0, zero, 0x18 (SYS_EXIT)
-        0x0000_0597, // auipc a1, 0
-        0x01c5_8593, // addi a1, a1, 28 (-> block)
-        0x01f0_1013, // slli zero, zero, 0x1f
-        0x0010_0073, // ebreak
-        0x4070_5013, // srai zero, zero, 7
-        0x0000_006f, // j .
-        0,
-    ];
-    let mut code: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    code.extend_from_slice(&0x20026u64.to_le_bytes());
-    code.extend_from_slice(&0u64.to_le_bytes());
-    let mut x = 0x1234_5678u32;
-    while code.len() < size {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        code.push(x as u8);
-    }
-    elf(0x8000_0000, &code)
-}
-
-/// An ELF64 RISC-V executable with one PT_LOAD segment holding `code` at `addr`.
-fn elf(addr: u64, code: &[u8]) -> Vec<u8> {
-    let mut f = Vec::new();
-    f.extend_from_slice(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0");
-    f.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
-    f.extend_from_slice(&243u16.to_le_bytes()); // EM_RISCV
-    f.extend_from_slice(&1u32.to_le_bytes());
-    f.extend_from_slice(&addr.to_le_bytes()); // entry
-    f.extend_from_slice(&64u64.to_le_bytes()); // phoff
-    f.extend_from_slice(&0u64.to_le_bytes()); // shoff
-    f.extend_from_slice(&0u32.to_le_bytes()); // flags
-    for v in [64u16, 56, 1, 64, 0, 0] {
-        f.extend_from_slice(&v.to_le_bytes());
-    }
-    let offset = 0x78u64;
-    f.extend_from_slice(&1u32.to_le_bytes()); // PT_LOAD
-    f.extend_from_slice(&7u32.to_le_bytes()); // RWX
-    f.extend_from_slice(&offset.to_le_bytes());
-    f.extend_from_slice(&addr.to_le_bytes());
-    f.extend_from_slice(&addr.to_le_bytes());
-    f.extend_from_slice(&(code.len() as u64).to_le_bytes());
-    f.extend_from_slice(&(code.len() as u64).to_le_bytes());
-    f.extend_from_slice(&4u64.to_le_bytes());
-    f.extend_from_slice(code);
-    f
-}
-
-/// Builds `tests/firmware`'s `hello` in release mode; returns the ELF's path.
-fn build_hello() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let target_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("bench-firmware");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .current_dir(root.join("tests/firmware"))
-        .args(["build", "--release", "--bin", "hello"])
-        .env("CARGO_TARGET_DIR", &target_dir)
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("CARGO_BUILD_TARGET")
-        .status()
-        .expect("run cargo");
-    assert!(status.success(), "building tests/firmware's hello failed");
-    target_dir.join("riscv64gc-unknown-none-elf/release/hello")
 }

@@ -1,10 +1,11 @@
-//! Helpers shared by the `rvflash run` integration tests: the rvflash binary, the test
-//! firmware (built once per test binary with Cargo), QEMU detection and a tiny hand-made
-//! RV64 ELF.
+//! Helpers shared by the `rvflash run` integration tests and the board benchmarks: the
+//! rvflash binary, the test firmware (built once per test binary with Cargo), QEMU detection,
+//! tiny hand-made RV64 ELF files, and QEMU's gdbstub as a GDB server.
 #![allow(dead_code)] // each test binary uses a different subset
 
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 
 /// The rvflash binary under test.
@@ -142,6 +143,25 @@ pub fn stderr(out: &Output) -> String {
 
 /// A minimal RV64 executable at `addr`: semihosting SYS_EXIT with status `code`.
 pub fn exit_elf(addr: u64, code: u8) -> Vec<u8> {
+    elf(addr, 243, &exit_code(code))
+}
+
+/// An RV64 executable at 0x8000_0000 of `size` bytes: a semihosting exit with status 0, then
+/// filler (varied bytes), for load-speed benchmarks.
+pub fn program_of_size(size: usize) -> Vec<u8> {
+    let mut code = exit_code(0);
+    let mut x = 0x1234_5678u32;
+    while code.len() < size {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        code.push(x as u8);
+    }
+    elf(0x8000_0000, 243, &code)
+}
+
+/// Position-independent code that exits through semihosting SYS_EXIT with status `code`.
+fn exit_code(code: u8) -> Vec<u8> {
     let words: [u32; 8] = [
         0x0180_0513, // addi a0, zero, 0x18 (SYS_EXIT)
         0x0000_0597, // auipc a1, 0
@@ -152,10 +172,22 @@ pub fn exit_elf(addr: u64, code: u8) -> Vec<u8> {
         0x0000_006f, // j .
         0,           // padding
     ];
-    let mut code_bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    code_bytes.extend_from_slice(&0x20026u64.to_le_bytes());
-    code_bytes.extend_from_slice(&u64::from(code).to_le_bytes());
-    elf(addr, 243, &code_bytes)
+    let mut bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    bytes.extend_from_slice(&0x20026u64.to_le_bytes());
+    bytes.extend_from_slice(&u64::from(code).to_le_bytes());
+    bytes
+}
+
+/// Builds `tests/firmware`'s `bin` in release mode; returns the ELF's path.
+pub fn release_firmware(bin: &str) -> PathBuf {
+    let status = firmware_cargo()
+        .args(["build", "--release", "--bin", bin])
+        .status()
+        .expect("run cargo");
+    assert!(status.success(), "building tests/firmware's {bin} failed");
+    firmware_target_dir()
+        .join("riscv64gc-unknown-none-elf/release")
+        .join(bin)
 }
 
 /// An ELF64 little-endian executable with one PT_LOAD segment holding `code` at `addr`.
@@ -206,4 +238,72 @@ pub fn processes_mentioning(needle: &str) -> Vec<u32> {
         }
     }
     found
+}
+
+/// A board file for a GDB server at `addr`, with `sim`'s memory map, console and exit.
+pub fn gdb_board(dir: &Path, addr: &str) -> PathBuf {
+    let path = dir.join("remote.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "name = \"remote\"\n\
+             description = \"a GDB server that is already running\"\n\
+             isa = \"rv64imafdc_zicsr_zifencei\"\n\
+             linker-script = \"sim.x\"\n\
+             run = \"gdb\"\n\
+             gdb-server = \"{addr}\"\n\
+             console = \"semihosting\"\n\
+             exit = \"semihosting\"\n\n\
+             [[memory]]\nname = \"RAM\"\norigin = 0x8000_0000\nlength = 0x0800_0000\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// QEMU's virt machine waiting for a debugger on a free port, killed on drop.
+pub struct QemuServer {
+    child: Child,
+    /// `127.0.0.1:PORT` of its GDB server.
+    pub addr: String,
+}
+
+impl QemuServer {
+    pub fn start() -> QemuServer {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        // No -semihosting-config: a semihosting ebreak is an ordinary exception to QEMU.
+        let child = Command::new("qemu-system-riscv64")
+            .args([
+                "-machine",
+                "virt",
+                "-bios",
+                "none",
+                "-nographic",
+                "-m",
+                "256M",
+                "-S",
+            ])
+            .arg("-gdb")
+            .arg(format!("tcp:127.0.0.1:{port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start qemu-system-riscv64");
+        QemuServer {
+            child,
+            addr: format!("127.0.0.1:{port}"),
+        }
+    }
+}
+
+impl Drop for QemuServer {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
 }
