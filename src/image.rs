@@ -155,6 +155,48 @@ impl Image {
         self.symbols.iter().find(|s| s.0 == name).map(|s| s.1)
     }
 
+    /// Reads the initial contents of `buf.len()` bytes at run-time address `vaddr` from the
+    /// image (through the segment's load address, for data the startup code copies); false when
+    /// they are not all in one segment's file data.
+    pub fn read_initial(&self, vaddr: u64, buf: &mut [u8]) -> bool {
+        match self.initial_range(vaddr, buf.len()) {
+            Some((seg, at)) => {
+                buf.copy_from_slice(&self.segments[seg].data[at..at + buf.len()]);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Changes the initial contents at run-time address `vaddr` (see [`Image::read_initial`]).
+    pub fn write_initial(&mut self, vaddr: u64, data: &[u8]) -> bool {
+        match self.initial_range(vaddr, data.len()) {
+            Some((seg, at)) => {
+                self.segments[seg].data[at..at + data.len()].copy_from_slice(data);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The segment and offset holding `len` initial bytes at run-time address `vaddr`.
+    fn initial_range(&self, vaddr: u64, len: usize) -> Option<(usize, usize)> {
+        let header = FileHeader64::<LE>::parse(&*self.bytes).ok()?;
+        let headers = header.program_headers(LE, &*self.bytes).ok()?;
+        let len = len as u64;
+        let ph = headers.iter().find(|ph| {
+            let start = ph.p_vaddr(LE);
+            ph.p_type(LE) == elf::PT_LOAD
+                && vaddr >= start
+                && vaddr.saturating_add(len) <= start.saturating_add(ph.p_filesz(LE))
+        })?;
+        let paddr = ph.p_paddr(LE) + (vaddr - ph.p_vaddr(LE));
+        self.segments.iter().enumerate().find_map(|(i, seg)| {
+            let end = seg.addr + seg.data.len() as u64;
+            (paddr >= seg.addr && paddr + len <= end).then(|| (i, (paddr - seg.addr) as usize))
+        })
+    }
+
     /// The function symbol containing `addr`: (name, offset).
     pub fn symbol_at(&self, addr: u64) -> Option<(&str, u64)> {
         let idx = self.symbols.partition_point(|s| s.1 <= addr);

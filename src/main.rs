@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 mod board;
 mod board_list;
 mod build;
+mod defmt;
 mod diag;
 mod disasm;
 mod image;
@@ -17,11 +18,13 @@ mod interp;
 mod link;
 mod new;
 mod probes;
+mod rtt;
 mod run;
 mod runtime;
 mod semihosting;
 mod serve;
 mod target;
+mod test_runner;
 
 /// Exit status when rvflash itself fails (bad arguments, unreadable input, ...).
 const EXIT_RVFLASH_FAILED: u8 = 125;

@@ -3,8 +3,9 @@
 //!
 //! The project files are the templates in `src/new/`. In them, `{{name}}` and `{{board}}` are
 //! replaced, and a line starting with `@defmt ` is kept (without that prefix) only with
-//! `--defmt` (a bare `@defmt` line becomes an empty line). `memory.x` is the board's own
-//! memory-map linker script, taken through `board.rs` (never a copy of its text here).
+//! `--defmt` (a bare `@defmt` line becomes an empty line); the files of `DEFMT_FILES` are
+//! written only with `--defmt`. `memory.x` is the board's own memory-map linker script, taken
+//! through `board.rs` (never a copy of its text here).
 //!
 //! It must not overwrite anything: an existing non-empty directory is an error, and every
 //! check (name, board, memory map, directory) happens before the first file is written. It
@@ -26,6 +27,11 @@ const FILES: &[(&str, &str)] = &[
     ("README.md", include_str!("new/README.md")),
     (".gitignore", include_str!("new/gitignore")),
 ];
+
+/// The files only `--defmt` projects have (templates too): defmt's linker script with the
+/// interned strings numbered from 0xF000, which RV64 code in RAM at 0x8000_0000 can reach
+/// (defmt's own `defmt.x` numbers them from 1: see the file).
+const DEFMT_FILES: &[(&str, &str)] = &[("defmt-rv64.x", include_str!("new/defmt-rv64.x"))];
 
 /// The memory-map aliases riscv-rt's `link.x` needs from `memory.x`.
 const RISCV_RT_REGIONS: &[&str] = &[
@@ -123,7 +129,7 @@ pub struct Args {
     /// Board the project runs on (built-in: sim, qemu-virt; default: sim).
     #[arg(long)]
     pub board: Option<String>,
-    /// Also log with defmt (defmt + defmt-rtt); rvflash does not decode defmt logs yet.
+    /// Also log with defmt (defmt + defmt-rtt): `cargo run` prints the decoded log lines.
     #[arg(long)]
     pub defmt: bool,
 }
@@ -138,7 +144,8 @@ pub fn run(args: &Args) -> Result<()> {
     check_empty(dir)?;
 
     let mut written = Vec::new();
-    for (path, template) in FILES {
+    let defmt_files: &[(&str, &str)] = if args.defmt { DEFMT_FILES } else { &[] };
+    for (path, template) in FILES.iter().chain(defmt_files) {
         let text = render(template, name, &board.name, args.defmt);
         written.push(write(dir, path, &text)?);
     }
@@ -163,8 +170,10 @@ pub fn run(args: &Args) -> Result<()> {
     }
     if args.defmt {
         eprintln!(
-            "note: rvflash does not decode defmt logs yet (a later release will); \
-             `cargo run` shows the semihosting output meanwhile"
+            "note: `cargo run` prints the firmware's defmt logs, decoded: `LEVEL message`, \
+             then `└─ module @ file:line`; `--log-format FORMAT` or `--no-location` in \
+             `runner` in .cargo/config.toml (or RVFLASH_LOG_FORMAT) change the layout. Code \
+             that logs must lie in the first 62 KiB of RAM: see README.md"
         );
     }
     eprintln!("Next (rvflash must be on PATH):");

@@ -1,7 +1,8 @@
 //! `rvflash new`: the generated project builds and `cargo run` (debug and release) prints its
 //! hello line and exits 0 on every built-in board, with the rvflash under test found on PATH
-//! exactly as the generated `.cargo/config.toml` asks; `--defmt` projects too. This is also
-//! the test of the real `semihosting` crate on every board. And `rvflash new`'s errors.
+//! exactly as the generated `.cargo/config.toml` asks; a `--defmt` project also prints its
+//! defmt log line, decoded. This is also the test of the real `semihosting` crate on every
+//! board. And `rvflash new`'s errors.
 
 mod run_support;
 
@@ -49,27 +50,49 @@ fn project_cargo(project: &Path) -> Command {
     cmd
 }
 
-/// Generates project `name` with `rvflash new NAME ARGS`, then checks that `cargo run` with
-/// each of `profiles`' arguments prints its hello line and exits 0.
-fn new_project_runs(name: &str, args: &[&str], profiles: &[&[&str]]) {
+/// Generates project `name` with `rvflash new NAME ARGS` in a new temporary directory (the
+/// first value; the project lives as long as it does); returns it, the project's path and
+/// `rvflash new`'s stderr.
+fn new_project(name: &str, args: &[&str]) -> (tempfile::TempDir, PathBuf, String) {
     let tmp = tempfile::tempdir().unwrap();
     let out = rvflash_new(tmp.path(), &[&[name], args].concat());
     assert_eq!(status(&out), 0, "rvflash new {name}: {}", stderr(&out));
+    let report = stderr(&out);
     assert!(
-        stderr(&out).contains(&format!("cd {name} && cargo run")),
-        "{}",
-        stderr(&out)
+        report.contains(&format!("cd {name} && cargo run")),
+        "{report}"
     );
     let project = tmp.path().join(name);
+    (tmp, project, report)
+}
+
+/// `cargo run ARGS` in `project`, which must exit 0: its stdout.
+fn cargo_run(project: &Path, args: &[&str], what: &str) -> String {
+    let out = project_cargo(project)
+        .arg("run")
+        .args(args)
+        .output()
+        .expect("run cargo");
+    assert_eq!(
+        status(&out),
+        0,
+        "{what} cargo run {args:?}: {}",
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+/// Generates project `name` with `rvflash new NAME ARGS`, then checks that `cargo run` with
+/// each of `profiles`' arguments prints its hello line and exits 0.
+fn new_project_runs(name: &str, args: &[&str], profiles: &[&[&str]]) {
+    let (_tmp, project, _) = new_project(name, args);
     for &profile in profiles {
-        let out = project_cargo(&project)
-            .arg("run")
-            .args(profile)
-            .output()
-            .expect("run cargo");
-        let what = format!("{name} {args:?} cargo run {profile:?}");
-        assert_eq!(status(&out), 0, "{what}: {}", stderr(&out));
-        assert_eq!(stdout(&out), format!("Hello from {name}!\n"), "{what}");
+        let what = format!("{name} {args:?}");
+        assert_eq!(
+            cargo_run(&project, profile, &what),
+            format!("Hello from {name}!\n"),
+            "{what} cargo run {profile:?}"
+        );
     }
 }
 
@@ -92,12 +115,92 @@ fn qemu_virt_project_runs() {
     }
 }
 
+/// A `--defmt` project on the default board (sim): `cargo run` prints the semihosting hello
+/// line, then the template's `defmt::info!` line decoded by rvflash, with its location; and
+/// `RVFLASH_LOG_FORMAT` (as the README says) changes the layout. Debug and release: the
+/// release build costs about 12 s more on a cold target directory (defmt's proc-macro crates
+/// compile once more, for the release profile), and it is the one optimised defmt program of
+/// the tests (tests/firmware builds debug only).
 #[test]
-fn defmt_project_builds_and_runs() {
-    // The default board (sim); the defmt frames are not decoded yet, so the output is the
-    // semihosting hello line alone. Debug only: a release build would compile defmt's
-    // proc-macro stack once more for a few seconds of CI each run.
-    new_project_runs("hello-defmt", &["--defmt"], &[&[]]);
+fn defmt_project_prints_its_decoded_log() {
+    let name = "hello-defmt";
+    let (_tmp, project, report) = new_project(name, &["--defmt"]);
+    assert!(report.contains("defmt-rv64.x"), "{report}");
+    assert!(report.contains("--log-format"), "{report}");
+    assert!(!report.contains("not decode"), "{report}");
+    for file in ["src/main.rs", "README.md", "build.rs", "Cargo.toml"] {
+        let text = std::fs::read_to_string(project.join(file)).unwrap();
+        assert!(!text.contains("not decode"), "{file}: {text}");
+    }
+    let build_rs = std::fs::read_to_string(project.join("build.rs")).unwrap();
+    assert!(build_rs.contains("-Tdefmt-rv64.x"), "{build_rs}");
+    assert!(!build_rs.contains("-Tdefmt.x"), "{build_rs}");
+
+    // The line of the template's `defmt::info!` in the generated src/main.rs.
+    let main_rs = std::fs::read_to_string(project.join("src/main.rs")).unwrap();
+    let line = 1 + main_rs
+        .lines()
+        .position(|l| l.trim_start().starts_with("defmt::info!("))
+        .expect("a defmt::info! line in src/main.rs");
+    let hello = format!("Hello from {name}!");
+    let logged = format!("Hello from {name} over defmt!");
+
+    for &profile in DEBUG_AND_RELEASE {
+        let what = format!("{name} --defmt cargo run {profile:?}");
+        let text = cargo_run(&project, profile, &what);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{what}: {text}");
+        assert_eq!(lines[0], hello, "{what}: {text}");
+        assert_eq!(lines[1], format!("INFO  {logged}"), "{what}: {text}");
+        let location = lines[2].trim_end();
+        assert!(
+            location.starts_with("└─ hello_defmt::")
+                && location.ends_with(&format!("/src/main.rs:{line}")),
+            "{what}: {location}"
+        );
+    }
+
+    // The layout the README shows, through the environment (the built debug program again).
+    let out = project_cargo(&project)
+        .arg("run")
+        .env("RVFLASH_LOG_FORMAT", "{L} {s}")
+        .output()
+        .expect("run cargo");
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out), format!("{hello}\nINFO  {logged}\n"));
+}
+
+/// `defmt-rv64.x` is written only with `--defmt`, and its linker commands (comments aside) are
+/// those of tests/firmware/defmt-rv64.x, which tests/run_defmt.rs proves on every board.
+#[test]
+fn defmt_rv64_x_only_with_defmt_and_as_in_the_test_firmware() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = rvflash_new(tmp.path(), &["plain"]);
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+    assert!(!tmp.path().join("plain/defmt-rv64.x").exists());
+    assert!(!stderr(&out).contains("defmt"), "{}", stderr(&out));
+
+    let out = rvflash_new(tmp.path(), &["logs", "--defmt"]);
+    assert_eq!(status(&out), 0, "{}", stderr(&out));
+    let generated = std::fs::read_to_string(tmp.path().join("logs/defmt-rv64.x")).unwrap();
+    assert!(generated.contains(". = 0xF000;"), "{generated}");
+    let firmware = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/firmware/defmt-rv64.x"),
+    )
+    .unwrap();
+    assert_eq!(linker_commands(&generated), linker_commands(&firmware));
+}
+
+/// A linker script without its `/* */` comments, one word per element.
+fn linker_commands(script: &str) -> Vec<&str> {
+    let mut rest = script;
+    let mut words = Vec::new();
+    while let Some((code, after)) = rest.split_once("/*") {
+        words.extend(code.split_whitespace());
+        rest = after.split_once("*/").expect("an unterminated comment").1;
+    }
+    words.extend(rest.split_whitespace());
+    words
 }
 
 #[test]
@@ -132,6 +235,9 @@ fn writes_the_project_files_into_an_empty_directory() {
     let cargo_toml = std::fs::read_to_string(fw.join("Cargo.toml")).unwrap();
     assert!(cargo_toml.contains("name = \"fw\""), "{cargo_toml}");
     assert!(!cargo_toml.contains("\ndefmt"), "{cargo_toml}");
+    let build_rs = std::fs::read_to_string(fw.join("build.rs")).unwrap();
+    assert!(!build_rs.contains("defmt"), "{build_rs}");
+    assert!(!fw.join("defmt-rv64.x").exists());
 }
 
 #[test]

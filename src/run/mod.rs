@@ -3,8 +3,12 @@
 //! runtime ([`crate::build::build_executable`]).
 //!
 //! The run loop is shared by every target (it sees only [`Target`]): it services semihosting
-//! calls, stops at Rust panics, reports traps, enforces the timeout and maps the outcome to
-//! rvflash's exit status.
+//! calls, polls RTT (`crate::rtt`, decoded by `crate::defmt` for defmt programs), stops at
+//! Rust panics, reports traps, enforces the timeout and maps the outcome to rvflash's exit
+//! status ([`Ending::status`], the one place that decides it). Everything it reports goes
+//! through a [`report::Reporter`]: human text, or the JSON events of [`events`]. An
+//! embedded-test binary is run test by test instead ([`tests_on_device`], with
+//! `crate::test_runner`).
 //!
 //! Panics: a breakpoint on `rust_begin_unwind` stops the program; rvflash prints the panic
 //! message (read from the `PanicInfo` argument, see [`panic`]) and a backtrace, then lets the
@@ -16,31 +20,37 @@
 //! | status | meaning |
 //! |---|---|
 //! | N | the program exited with N (semihosting exit, SiFive test finisher) |
-//! | 101 | the program panicked and then halted instead of exiting |
+//! | 101 | the program panicked and then halted instead of exiting; an embedded-test binary's test failed |
 //! | 124 | timed out (`--timeout`, `RVFLASH_TIMEOUT`; 60 s by default when `CI` is set) |
 //! | 125 | rvflash itself failed (bad arguments or board, not an RV64 executable, QEMU missing, no debug probe, a probe or flash failure) |
 //! | 134 | the program trapped: cause, pc, tval, registers and a backtrace are printed |
 //!
 //! Device output goes to stdout; rvflash's own messages go to stderr (coloured on a
-//! terminal). Used as a Cargo runner, Cargo calls `rvflash run [OPTIONS] ELF ARGS...`, so
+//! terminal); with `--message-format json`, everything is a JSON event on stdout. Used as a Cargo runner, Cargo calls `rvflash run [OPTIONS] ELF ARGS...`, so
 //! program arguments need no `--`.
 
 pub mod backtrace;
+pub mod events;
 mod panic;
+pub mod report;
+mod tests_on_device;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use crate::board::{self, RunKind};
 use crate::image::Image;
+use crate::rtt::Rtt;
 use crate::semihosting::{HeapInfo, Outcome, Semihosting};
 use crate::target::qemu::QemuTarget;
 use crate::target::sim::SimTarget;
-use crate::target::{ABI_NAMES, Reg, Stop, Target, TargetOptions};
+use crate::target::{Reg, Stop, Target, TargetOptions};
+use events::Event;
+use report::{Console, MessageFormat, Reporter, Shared};
 
 /// Exit status: timed out.
 pub const EXIT_TIMEOUT: u8 = 124;
@@ -110,6 +120,25 @@ pub struct Args {
     /// riscv64-unknown-elf-ld).
     #[arg(long, value_name = "PATH")]
     pub linker: Option<PathBuf>,
+    /// How rvflash reports: `human` text, or `json`, one event per line on stdout (schema in
+    /// the README).
+    #[arg(
+        long,
+        env = "RVFLASH_MESSAGE_FORMAT",
+        value_name = "FORMAT",
+        default_value = "human"
+    )]
+    pub message_format: MessageFormat,
+    /// Layout of defmt log lines: `default` (`LEVEL message` and a `└─ module @ file:line`
+    /// line), `oneline`, or a defmt custom format such as `{t} {L} {s} ({F}:{l})`.
+    #[arg(long, env = "RVFLASH_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<String>,
+    /// Leave the source location out of defmt log lines.
+    #[arg(long)]
+    pub no_location: bool,
+    /// embedded-test binaries: also write the results as JUnit XML to PATH.
+    #[arg(long, env = "RVFLASH_JUNIT", value_name = "PATH")]
+    pub junit: Option<PathBuf>,
 }
 
 impl Args {
@@ -152,35 +181,54 @@ fn parse_seconds(text: &str) -> Result<f64, String> {
 
 /// Runs the command; never panics on bad input.
 pub fn run(args: &Args) -> ExitCode {
-    match run_inner(args) {
-        Ok(code) => ExitCode::from(code),
+    let reporter = Reporter::new(args.message_format);
+    let (status, reason) = match run_inner(args, &reporter) {
+        Ok((status, reason)) => (status, reason),
         Err(err) => {
-            message(Level::Error, &format!("{err:#}"));
-            ExitCode::from(EXIT_FAILED)
+            reporter.borrow_mut().error(&format!("{err:#}"));
+            (EXIT_FAILED, "error")
+        }
+    };
+    reporter.borrow_mut().event(Event::Exit {
+        status,
+        reason: reason.to_owned(),
+    });
+    ExitCode::from(status)
+}
+
+/// How one run of a program ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// It exited with this status.
+    Exited(i32),
+    /// It panicked and then halted instead of exiting.
+    PanicHalted,
+    /// It trapped (reported): the cause's name and pc.
+    Trapped(String),
+    /// It ran out of time (reported).
+    TimedOut,
+}
+
+impl Ending {
+    /// rvflash's exit status for a plain run, and the `exit` event's reason.
+    fn status(&self) -> (u8, &'static str) {
+        match self {
+            Ending::Exited(code) => (*code as u8, "exited"),
+            Ending::PanicHalted => (EXIT_PANIC, "panicked"),
+            Ending::Trapped(_) => (EXIT_TRAP, "trapped"),
+            Ending::TimedOut => (EXIT_TIMEOUT, "timeout"),
         }
     }
 }
 
-#[derive(Clone, Copy)]
-enum Level {
-    Error,
-    Trap,
-    Panic,
-}
-
-/// Prints one of rvflash's own messages to stderr, coloured on a terminal.
-fn message(level: Level, text: &str) {
-    let (label, colour) = match level {
-        Level::Error => ("error", "1;31"),
-        Level::Trap => ("trap", "1;31"),
-        Level::Panic => ("panic", "1;33"),
-    };
-    crate::diag::message(label, colour, text);
-}
-
-fn run_inner(args: &Args) -> Result<u8> {
+fn run_inner(args: &Args, reporter: &Shared) -> Result<(u8, &'static str)> {
     let started = Instant::now();
     let board = board::select(args.board.as_deref(), &args.board_file)?;
+    reporter.borrow_mut().event(Event::Start {
+        schema_version: events::SCHEMA_VERSION,
+        board: board.name.clone(),
+        program: args.command[0].clone(),
+    });
     // IL programs and relocatable objects are built for the board first.
     let built = crate::diag::temp_dir()?;
     let file = args.file().to_path_buf();
@@ -204,77 +252,296 @@ fn run_inner(args: &Args) -> Result<u8> {
     } else {
         file
     };
-    let image = Image::from_file(&executable, &board)?;
+    let mut image = Image::from_file(&executable, &board)?;
+    crate::rtt::block_when_full(&mut image);
     let timeout = args.timeout.or_else(|| {
         std::env::var_os("CI")
             .filter(|v| !v.is_empty())
             .map(|_| CI_DEFAULT_TIMEOUT)
     });
-    let deadline = timeout
-        .map(|t| started + Duration::from_secs_f64(t.min(1e9)))
-        .unwrap_or_else(|| started + Duration::from_secs(100 * 365 * 86400));
     if let Some(dir) = &args.semihosting_dir
         && !dir.is_dir()
     {
         bail!("--semihosting-dir {}: not a directory", dir.display());
     }
-    let options = TargetOptions {
-        catch_traps: !args.no_catch_traps,
+    let layout = crate::defmt::LayoutOptions {
+        log_format: args.log_format.clone(),
+        no_location: args.no_location,
     };
-    let mut target: Box<dyn Target> = match board.run {
-        RunKind::Sim => Box::new(SimTarget::new(
-            options,
-            board.ram().origin,
-            board.ram().length,
-            Box::new(std::io::stdout()),
-        )),
-        RunKind::Qemu => Box::new(QemuTarget::new(options, board.ram().length)),
-        RunKind::Gdb => Box::new(crate::target::gdb_server::new_target(
-            &board,
-            options,
-            deadline,
-            args.verbose,
-        )?),
-        #[cfg(not(feature = "probe-rs"))]
-        RunKind::ProbeRs => bail!("board `{}`: {}", board.name, crate::target::NO_PROBE_RS),
-        #[cfg(feature = "probe-rs")]
-        RunKind::ProbeRs => Box::new(crate::target::probe_rs::new_target(
-            &board,
-            options,
-            crate::target::probe_rs::ProbeOptions {
-                probe: args.probe.clone(),
-                speed: args.speed,
-                verify: !args.no_verify,
-                halt_on_exit: args.halt_on_exit,
-            },
-            deadline,
-            args.verbose,
-        )?),
+    let defmt = crate::defmt::DefmtLog::from_elf(&image.bytes, &args.command[0], &layout)?;
+    let mut session = Session {
+        args,
+        board: &board,
+        image: &image,
+        reporter: reporter.clone(),
+        defmt,
     };
-    target.load(&image)?;
-    // The timeout is the program's: loading (seconds over a debug probe) does not count.
-    let deadline = timeout
-        .map(|t| Instant::now() + Duration::from_secs_f64(t.min(1e9)))
-        .unwrap_or(deadline);
-    let panic_at = panic_handler(&image);
-    if let Some(addr) = panic_at {
-        target.set_breakpoint(addr)?;
+    if let Some(tests) = crate::test_runner::find_tests(&image.bytes)
+        .with_context(|| format!("{}: cannot read its embedded-test list", args.command[0]))?
+    {
+        return session.run_tests(tests, timeout);
     }
-    let code = run_loop(target.as_mut(), &image, args, panic_at, deadline, timeout)?;
-    if args.stats {
-        let mut err = std::io::stderr().lock();
-        writeln!(err, "rvflash: stats: board {}", board.name).ok();
-        for (name, value) in target.stats() {
-            writeln!(err, "rvflash: stats: {name} {value}").ok();
+    let ending = session.run_program(command_line(args).join(" "), timeout, started)?;
+    Ok(ending.status())
+}
+
+/// One program on one board: what every run of it shares (the plain run, or each test).
+struct Session<'a> {
+    args: &'a Args,
+    board: &'a board::Board,
+    image: &'a Image,
+    reporter: Shared,
+    defmt: Option<crate::defmt::DefmtLog>,
+}
+
+impl Session<'_> {
+    /// Opens the board, loads the program and runs it with `cmdline` to its end; `started` is
+    /// when the timeout starts to count if the board's opening counts (it does until loaded).
+    fn run_program(
+        &mut self,
+        cmdline: String,
+        timeout: Option<f64>,
+        started: Instant,
+    ) -> Result<Ending> {
+        let deadline = timeout
+            .map(|t| started + Duration::from_secs_f64(t.min(1e9)))
+            .unwrap_or_else(|| started + Duration::from_secs(100 * 365 * 86400));
+        let mut target = self.open_target(deadline)?;
+        let bytes: u64 = self
+            .image
+            .segments
+            .iter()
+            .map(|s| s.data.len() as u64)
+            .sum();
+        self.reporter.borrow_mut().event(Event::Load {
+            phase: "started".into(),
+            bytes,
+            seconds: None,
+        });
+        let load_started = Instant::now();
+        target.load(self.image)?;
+        self.reporter.borrow_mut().event(Event::Load {
+            phase: "finished".into(),
+            bytes,
+            seconds: Some(load_started.elapsed().as_secs_f64()),
+        });
+        // The timeout is the program's: loading (seconds over a debug probe) does not count.
+        let deadline = timeout
+            .map(|t| Instant::now() + Duration::from_secs_f64(t.min(1e9)))
+            .unwrap_or(deadline);
+        let panic_at = panic_handler(self.image);
+        if let Some(addr) = panic_at {
+            target.set_breakpoint(addr)?;
         }
-        writeln!(
-            err,
-            "rvflash: stats: wall time {:.3} s",
-            started.elapsed().as_secs_f64()
-        )
-        .ok();
+        if let Some(defmt) = &mut self.defmt {
+            defmt.restart();
+        }
+        let ending = self.run_loop(target.as_mut(), cmdline, panic_at, deadline, timeout)?;
+        if self.args.stats {
+            let mut err = std::io::stderr().lock();
+            writeln!(err, "rvflash: stats: board {}", self.board.name).ok();
+            for (name, value) in target.stats() {
+                writeln!(err, "rvflash: stats: {name} {value}").ok();
+            }
+            writeln!(
+                err,
+                "rvflash: stats: wall time {:.3} s",
+                started.elapsed().as_secs_f64()
+            )
+            .ok();
+        }
+        Ok(ending)
     }
-    Ok(code)
+
+    /// The board's target, not yet loaded.
+    fn open_target(&self, deadline: Instant) -> Result<Box<dyn Target>> {
+        let (args, board) = (self.args, self.board);
+        let options = TargetOptions {
+            catch_traps: !args.no_catch_traps,
+        };
+        Ok(match board.run {
+            RunKind::Sim => Box::new(SimTarget::new(
+                options,
+                board.ram().origin,
+                board.ram().length,
+                Box::new(Console::new(&self.reporter, "uart")),
+            )),
+            RunKind::Qemu => Box::new(QemuTarget::new(options, board.ram().length)),
+            RunKind::Gdb => Box::new(crate::target::gdb_server::new_target(
+                board,
+                options,
+                deadline,
+                args.verbose,
+            )?),
+            #[cfg(not(feature = "probe-rs"))]
+            RunKind::ProbeRs => bail!("board `{}`: {}", board.name, crate::target::NO_PROBE_RS),
+            #[cfg(feature = "probe-rs")]
+            RunKind::ProbeRs => Box::new(crate::target::probe_rs::new_target(
+                board,
+                options,
+                crate::target::probe_rs::ProbeOptions {
+                    probe: args.probe.clone(),
+                    speed: args.speed,
+                    verify: !args.no_verify,
+                    halt_on_exit: args.halt_on_exit,
+                },
+                deadline,
+                args.verbose,
+            )?),
+        })
+    }
+
+    fn run_loop(
+        &mut self,
+        target: &mut dyn Target,
+        cmdline: String,
+        panic_at: Option<u64>,
+        deadline: Instant,
+        timeout: Option<f64>,
+    ) -> Result<Ending> {
+        let image = self.image;
+        let heap = heap_info(image);
+        let mut stdout = Console::new(&self.reporter, "stdout");
+        let mut stderr = Console::new(&self.reporter, "stderr");
+        let mut stdin = std::io::stdin();
+        let mut service = Semihosting::new(
+            self.args.semihosting_dir.clone(),
+            cmdline,
+            heap,
+            &mut stdout,
+            &mut stderr,
+            &mut stdin,
+        );
+        let symbols = backtrace::Symbols::new(image);
+        let mut rtt = image.symbol(crate::rtt::SYMBOL).map(RttLink::new);
+        let mut panicked: Option<Panicked> = None;
+        // False while the program runs on after a `wait` that returned `Running`, and after an
+        // interrupt request: the next `wait` goes on without a resume.
+        let mut resume = true;
+        loop {
+            if let Some(link) = &mut rtt
+                && Instant::now() >= link.next_poll
+            {
+                link.poll(target, &self.reporter, self.defmt.as_mut());
+            }
+            if resume {
+                target.resume()?;
+            }
+            resume = true;
+            let mut wait_until = deadline;
+            if let Some(p) = &panicked {
+                wait_until = wait_until.min(p.checked + PANIC_POLL);
+            }
+            if let Some(link) = &rtt {
+                wait_until = wait_until.min(link.next_poll);
+            }
+            let stop = target.wait(wait_until)?;
+            // The program stopped for good: whatever it logged before comes first.
+            if matches!(
+                stop,
+                Stop::Breakpoint(_) | Stop::Trap { .. } | Stop::Exited(_) | Stop::Idle { .. }
+            ) && let Some(link) = &mut rtt
+            {
+                link.poll(target, &self.reporter, self.defmt.as_mut());
+            }
+            match stop {
+                Stop::Running if Instant::now() >= deadline => {
+                    target.interrupt().ok();
+                    if let Some(link) = &mut rtt {
+                        link.poll(target, &self.reporter, self.defmt.as_mut());
+                    }
+                    self.reporter
+                        .borrow_mut()
+                        .timeout(timeout.unwrap_or_default());
+                    return Ok(Ending::TimedOut);
+                }
+                Stop::Running => {
+                    resume = false;
+                    if let Some(p) = &mut panicked
+                        && Instant::now() >= p.checked + PANIC_POLL
+                    {
+                        // Time to check on a program that panicked: stop it and look.
+                        p.checked = Instant::now();
+                        target.interrupt()?;
+                    }
+                }
+                Stop::Interrupted => {
+                    if let Some(p) = &panicked
+                        && (panic::parked(target) || p.progress.elapsed() >= PANIC_GRACE)
+                    {
+                        return Ok(self.end_after_panic(target, &mut rtt, p));
+                    }
+                }
+                Stop::Idle { pc } => {
+                    if let Some(p) = &panicked {
+                        return Ok(self.end_after_panic(target, &mut rtt, p));
+                    }
+                    bail!(
+                        "the program waits for an interrupt that can never arrive (wfi at {pc:#x} \
+                         with no interrupt enabled): it would hang forever"
+                    );
+                }
+                Stop::Semihosting => {
+                    if let Some(p) = &mut panicked {
+                        p.progress = Instant::now();
+                    }
+                    if let Outcome::Exit(code) = service.service(target)? {
+                        if let Some(link) = &mut rtt {
+                            link.poll(target, &self.reporter, self.defmt.as_mut());
+                        }
+                        self.reporter.borrow_mut().flush_console();
+                        return Ok(Ending::Exited(code));
+                    }
+                }
+                Stop::Breakpoint(pc) if Some(pc) == panic_at => {
+                    let text = panic::message(target, image);
+                    let frames = symbols.backtrace(target, pc);
+                    self.reporter.borrow_mut().panic(text.as_deref(), &frames);
+                    panicked = Some(Panicked {
+                        message: text,
+                        progress: Instant::now(),
+                        checked: Instant::now(),
+                    });
+                }
+                Stop::Breakpoint(_) => {}
+                Stop::Trap { cause, pc, tval } => {
+                    let mut registers = [0u64; 32];
+                    for (i, value) in registers.iter_mut().enumerate() {
+                        *value = target.register(Reg::X(i as u8)).unwrap_or(0);
+                    }
+                    let frames = symbols.backtrace(target, pc);
+                    self.reporter
+                        .borrow_mut()
+                        .trap(cause, pc, tval, &registers, &frames);
+                    return Ok(Ending::Trapped(format!(
+                        "{} at pc={pc:#x}",
+                        cause_name(cause)
+                    )));
+                }
+                Stop::Exited(code) => {
+                    self.reporter.borrow_mut().flush_console();
+                    return Ok(Ending::Exited(code));
+                }
+            }
+        }
+    }
+
+    /// Ends a run whose program panicked and then stopped making progress (a `panic-halt`
+    /// handler), with the message again so it is the last line.
+    fn end_after_panic(
+        &mut self,
+        target: &mut dyn Target,
+        rtt: &mut Option<RttLink>,
+        panicked: &Panicked,
+    ) -> Ending {
+        if let Some(link) = rtt {
+            link.poll(target, &self.reporter, self.defmt.as_mut());
+        }
+        self.reporter
+            .borrow_mut()
+            .panic_halted(panicked.message.as_deref());
+        Ending::PanicHalted
+    }
 }
 
 /// How long a program may go on after a panic, without a semihosting call, before the run
@@ -285,128 +552,128 @@ const PANIC_POLL: Duration = Duration::from_millis(50);
 /// Exit status: the program panicked and did not exit by itself (as a panicking Rust test).
 pub const EXIT_PANIC: u8 = 101;
 
-/// A panic the run loop has caught: what it said, and when the program last made progress.
+/// A panic the run loop has caught: what it said, when the program last made progress, and
+/// when it was last checked for being parked.
 struct Panicked {
     message: Option<String>,
     progress: Instant,
+    checked: Instant,
 }
 
-fn run_loop(
-    target: &mut dyn Target,
-    image: &Image,
-    args: &Args,
-    panic_at: Option<u64>,
-    deadline: Instant,
-    timeout: Option<f64>,
-) -> Result<u8> {
-    let cmdline = command_line(args);
-    let heap = heap_info(image);
-    let (mut stdout, mut stderr, mut stdin) =
-        (std::io::stdout(), std::io::stderr(), std::io::stdin());
-    let mut service = Semihosting::new(
-        args.semihosting_dir.clone(),
-        cmdline.join(" "),
-        heap,
-        &mut stdout,
-        &mut stderr,
-        &mut stdin,
-    );
-    let symbols = backtrace::Symbols::new(image);
-    let mut panicked: Option<Panicked> = None;
-    // False after an interrupt request: the next `wait` collects the stop without resuming.
-    let mut resume = true;
-    loop {
-        if resume {
-            target.resume()?;
+/// How often RTT is polled while the program sends nothing; while data flows, at once again.
+const RTT_IDLE_POLL: Duration = Duration::from_millis(10);
+
+/// The run loop's RTT: the control block (once the program has initialised it), stdin going
+/// to down-channel 0, and when to look next.
+struct RttLink {
+    block: u64,
+    rtt: Option<Rtt>,
+    /// RTT is given up for this run (a broken control block, reported once).
+    failed: bool,
+    next_poll: Instant,
+    buf: Vec<u8>,
+    stdin: Option<std::sync::mpsc::Receiver<Vec<u8>>>,
+    pending_input: Vec<u8>,
+}
+
+impl RttLink {
+    fn new(block: u64) -> RttLink {
+        RttLink {
+            block,
+            rtt: None,
+            failed: false,
+            next_poll: Instant::now(),
+            buf: Vec::new(),
+            stdin: None,
+            pending_input: Vec::new(),
         }
-        resume = true;
-        let wait_until = match &panicked {
-            Some(_) => deadline.min(Instant::now() + PANIC_POLL),
-            None => deadline,
-        };
-        match target.wait(wait_until)? {
-            Stop::Running if Instant::now() >= deadline => {
-                target.interrupt().ok();
-                std::io::stdout().flush().ok();
-                message(
-                    Level::Error,
-                    &format!(
-                        "timed out after {} s (--timeout / RVFLASH_TIMEOUT)",
-                        timeout.unwrap_or_default()
-                    ),
-                );
-                return Ok(EXIT_TIMEOUT);
+    }
+
+    /// Moves what the up-channels hold to the reporter (channel 0 through the defmt decoder
+    /// when the program logs with defmt), and stdin to down-channel 0. A control block that
+    /// cannot be read is reported once and then left alone.
+    fn poll(
+        &mut self,
+        target: &mut dyn Target,
+        reporter: &Shared,
+        defmt: Option<&mut crate::defmt::DefmtLog>,
+    ) {
+        if self.failed {
+            return;
+        }
+        match self.transfer(target, reporter, defmt) {
+            Ok(moved) => {
+                self.next_poll = if moved {
+                    Instant::now()
+                } else {
+                    Instant::now() + RTT_IDLE_POLL
+                };
             }
-            Stop::Running => {
-                // Time to check on a program that panicked: stop it and look.
-                target.interrupt()?;
-                resume = false;
-            }
-            Stop::Interrupted => {
-                if let Some(p) = &panicked
-                    && (panic::parked(target) || p.progress.elapsed() >= PANIC_GRACE)
-                {
-                    return Ok(end_after_panic(p));
-                }
-            }
-            Stop::Idle { pc } => {
-                if let Some(p) = &panicked {
-                    return Ok(end_after_panic(p));
-                }
-                bail!(
-                    "the program waits for an interrupt that can never arrive (wfi at {pc:#x} \
-                     with no interrupt enabled): it would hang forever"
-                );
-            }
-            Stop::Semihosting => {
-                if let Some(p) = &mut panicked {
-                    p.progress = Instant::now();
-                }
-                if let Outcome::Exit(code) = service.service(target)? {
-                    return Ok(code as u8);
-                }
-            }
-            Stop::Breakpoint(pc) if Some(pc) == panic_at => {
-                std::io::stdout().flush().ok();
-                let text = panic::message(target, image);
-                message(
-                    Level::Panic,
-                    &format!(
-                        "{}; backtrace:",
-                        text.as_deref().unwrap_or("the program panicked")
-                    ),
-                );
-                let frames = symbols.backtrace(target, pc);
-                backtrace::print(&mut std::io::stderr().lock(), &frames);
-                panicked = Some(Panicked {
-                    message: text,
-                    progress: Instant::now(),
-                });
-            }
-            Stop::Breakpoint(_) => {}
-            Stop::Trap { cause, pc, tval } => {
-                std::io::stdout().flush().ok();
-                report_trap(target, &symbols, cause, pc, tval);
-                return Ok(EXIT_TRAP);
-            }
-            Stop::Exited(code) => {
-                std::io::stdout().flush().ok();
-                return Ok(code as u8);
+            Err(err) => {
+                self.failed = true;
+                reporter
+                    .borrow_mut()
+                    .warning(&format!("RTT is not read any more: {err:#}"));
             }
         }
     }
+
+    fn transfer(
+        &mut self,
+        target: &mut dyn Target,
+        reporter: &Shared,
+        mut defmt: Option<&mut crate::defmt::DefmtLog>,
+    ) -> Result<bool> {
+        if self.rtt.is_none() {
+            self.rtt = Rtt::attach(target, self.block)?;
+        }
+        let Some(rtt) = &mut self.rtt else {
+            return Ok(false);
+        };
+        let mut moved = false;
+        for channel in 0..rtt.up.len() {
+            self.buf.clear();
+            if rtt.read_up(target, channel, &mut self.buf)? == 0 {
+                continue;
+            }
+            moved = true;
+            let mut reporter = reporter.borrow_mut();
+            match (channel, defmt.as_deref_mut()) {
+                (0, Some(decoder)) => decoder.received(&self.buf, &mut reporter),
+                _ => reporter.console("rtt", Some(channel as u32), &self.buf),
+            }
+        }
+        if rtt.down.first().is_some_and(Option::is_some) {
+            let stdin = self.stdin.get_or_insert_with(forward_stdin);
+            while let Ok(bytes) = stdin.try_recv() {
+                self.pending_input.extend(bytes);
+            }
+            if !self.pending_input.is_empty() {
+                let n = rtt.write_down(target, 0, &self.pending_input)?;
+                self.pending_input.drain(..n);
+            }
+        }
+        Ok(moved)
+    }
 }
 
-/// Ends a run whose program panicked and then stopped making progress (a `panic-halt`
-/// handler): status [`EXIT_PANIC`], with the message again so it is the last line.
-fn end_after_panic(panicked: &Panicked) -> u8 {
-    std::io::stdout().flush().ok();
-    let what = match &panicked.message {
-        Some(text) => format!("the program panicked ({text}) and halted"),
-        None => "the program panicked and halted".to_owned(),
-    };
-    message(Level::Panic, &what);
-    EXIT_PANIC
+/// Reads stdin on a thread, for RTT down-channel 0.
+fn forward_stdin() -> std::sync::mpsc::Receiver<Vec<u8>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 1024];
+        loop {
+            match std::io::Read::read(&mut std::io::stdin(), &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if tx.send(buf[..n].to_vec()).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    rx
 }
 
 /// The program's command line: its file name, then the arguments.
@@ -444,36 +711,6 @@ fn heap_info(image: &Image) -> HeapInfo {
         stack_base,
         stack_limit: stack_base.saturating_sub(sym("_stack_size")),
     }
-}
-
-fn report_trap(
-    target: &mut dyn Target,
-    symbols: &backtrace::Symbols<'_>,
-    cause: u64,
-    pc: u64,
-    tval: u64,
-) {
-    message(
-        Level::Trap,
-        &format!(
-            "{} (mcause={cause}) at pc={pc:#x}, mtval={tval:#x}",
-            cause_name(cause)
-        ),
-    );
-    let mut err = std::io::stderr().lock();
-    writeln!(err, "registers:").ok();
-    let mut line = String::new();
-    for (i, name) in ABI_NAMES.iter().enumerate() {
-        let value = target.register(Reg::X(i as u8)).unwrap_or(0);
-        line.push_str(&format!("  {:>4}/x{i:<2} {value:#018x}", name));
-        if i % 4 == 3 {
-            writeln!(err, "{line}").ok();
-            line.clear();
-        }
-    }
-    writeln!(err, "backtrace:").ok();
-    let frames = symbols.backtrace(target, pc);
-    backtrace::print(&mut err, &frames);
 }
 
 /// A human name for an exception cause (`mcause` without the interrupt bit).

@@ -14,6 +14,12 @@
 //! ([`Helper::log_tail`], [`Helper::wait_for_line`]) and, verbose, is copied to stderr line
 //! by line with the helper's name in front.
 //!
+//! A helper can be rvflash itself (`rvflash serve` for the simulated boards):
+//! [`rvflash_itself`]. In unit tests this executable is the test harness, which then runs
+//! itself with one test selected, `as_rvflash` below, that parses rvflash's command line from
+//! `RVFLASH_TEST_ARGV` and runs its `serve`; so the targets' tests start the simulated boards
+//! as rvflash does.
+//!
 //! This file must not know what the helpers are (`qemu`, `openocd`, `gdb_server` do).
 
 use std::io::{Read, Write};
@@ -26,6 +32,10 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow, bail};
+
+/// Where the test harness finds the arguments it runs rvflash with (see the module docs).
+#[cfg(test)]
+const TEST_ARGV: &str = "RVFLASH_TEST_ARGV";
 
 /// Process groups of live helpers, for the signal handlers (0: free slot).
 static GROUPS: [AtomicI32; 8] = [const { AtomicI32::new(0) }; 8];
@@ -301,6 +311,25 @@ impl Drop for Helper {
     }
 }
 
+/// A command that runs this rvflash with `args` (`serve ...`), to start as a [`Helper`].
+pub fn rvflash_itself(args: &[&str]) -> Result<Command> {
+    let exe = std::env::current_exe()
+        .map_err(|e| anyhow!("cannot find rvflash's own executable: {e}"))?;
+    let mut cmd = Command::new(exe);
+    #[cfg(not(test))]
+    cmd.args(args);
+    #[cfg(test)]
+    cmd.args([
+        "--exact",
+        "target::child::tests::as_rvflash",
+        "--nocapture",
+        "--test-threads=1",
+        "-q",
+    ])
+    .env(TEST_ARGV, args.join("\u{1f}"));
+    Ok(cmd)
+}
+
 /// Copies a helper's pipe into its log (file, memory, and stderr when verbose).
 fn spawn_logger(
     mut pipe: impl Read + Send + 'static,
@@ -464,6 +493,30 @@ fn install_signal_handlers() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// rvflash's `main`, when the test harness runs as rvflash (see [`rvflash_itself`]);
+    /// nothing otherwise. Only `serve` is started this way.
+    #[test]
+    fn as_rvflash() {
+        use clap::Parser;
+        let Ok(argv) = std::env::var(TEST_ARGV) else {
+            return;
+        };
+        let args = std::iter::once("rvflash").chain(argv.split('\u{1f}'));
+        let code = match crate::Cli::try_parse_from(args).map(|cli| cli.command) {
+            Ok(crate::Command::Serve(args)) => crate::serve::run(&args),
+            Ok(_) => {
+                eprintln!("rvflash: the test harness runs only `rvflash serve`");
+                std::process::ExitCode::from(125)
+            }
+            Err(err) => {
+                err.print().ok();
+                std::process::ExitCode::from(125)
+            }
+        };
+        let status = (0..=255u8).find(|&n| std::process::ExitCode::from(n) == code);
+        std::process::exit(status.map_or(125, i32::from));
+    }
 
     fn shell(script: &str, log: &Path) -> Helper {
         let mut cmd = Command::new("sh");

@@ -16,14 +16,21 @@
 //! halt` with OpenOCD, none with a plain server), `verify` (default on) and flash regions go
 //! to [`Settings`].
 //!
+//! Memory while the program runs (RTT): OpenOCD started by rvflash answers memory requests
+//! then, through the Debug Module's System Bus Access ([`RunningAccess::Packets`]; rvflash
+//! starts it with virtual-to-physical translation off, see `openocd`). A server rvflash did
+//! not start may stop the program on any byte it receives while the program runs (QEMU's
+//! gdbstub does), so the hart is halted briefly for each access there
+//! ([`RunningAccess::Halt`]).
+//!
 //! This file must not speak the GDB protocol (`gdb` does).
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 
-use super::child::{Helper, Spawn, Stderr, Stdout};
-use super::gdb::{GdbClient, GdbTarget, Settings, Start, Started};
+use super::child::{self, Helper, Spawn, Stderr, Stdout};
+use super::gdb::{GdbClient, GdbTarget, RunningAccess, Settings, Start, Started};
 use super::openocd;
 use super::{Image, TargetOptions};
 use crate::board::{Board, BoardSource, OpenOcd};
@@ -56,6 +63,11 @@ pub fn new_target(
         verbose,
         // OpenOCD notices a hart that halted by itself only when it polls, every 100 ms.
         nudge: board.openocd.is_some(),
+        running_access: if board.openocd.is_some() && board.gdb_server.is_none() {
+            RunningAccess::Packets
+        } else {
+            RunningAccess::Halt
+        },
     };
     let start: Box<dyn Start> = match (&board.gdb_server, &board.openocd) {
         (Some(addr), _) => Box::new(Remote { addr: addr.clone() }),
@@ -90,6 +102,7 @@ impl Start for Remote {
             exit_from: None,
             exit_line: None,
             preloaded: false,
+            direct: None,
         })
     }
 }
@@ -138,6 +151,7 @@ impl Start for WithOpenOcd {
                 exit_from,
                 exit_line: Some(serve_exit_line),
                 preloaded: false,
+                direct: None,
             }),
             Err(err) => {
                 let log = helpers.last().map(|h| h.log_tail(30)).unwrap_or_default();
@@ -160,16 +174,14 @@ fn serve_exit_line(line: &str) -> Option<i32> {
 impl WithOpenOcd {
     /// Starts `rvflash serve` for `board`; returns it and its remote_bitbang port.
     fn serve(&self, board: &str, deadline: Instant) -> Result<(Helper, u16)> {
-        let exe = std::env::current_exe().context("cannot find rvflash's own executable")?;
-        let mut cmd = std::process::Command::new(exe);
-        cmd.args([
+        let cmd = child::rvflash_itself(&[
             "serve",
             "--remote-bitbang",
             "127.0.0.1:0",
             "--exit-on-finish",
             "--board",
             board,
-        ]);
+        ])?;
         let mut serve = Helper::spawn(
             cmd,
             Spawn {

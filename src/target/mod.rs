@@ -123,6 +123,18 @@ pub trait Target {
     fn read_memory(&mut self, addr: u64, buf: &mut [u8]) -> Result<()>;
     /// Writes target memory.
     fn write_memory(&mut self, addr: u64, data: &[u8]) -> Result<()>;
+    /// Reads memory while the program may be running (after a `wait` that returned
+    /// [`Stop::Running`]), without stopping it where the target can: RTT polling. Also works
+    /// when the program is stopped. The simulator only runs inside `wait`, so plain memory
+    /// access is right for it (the default).
+    fn read_memory_running(&mut self, addr: u64, buf: &mut [u8]) -> Result<()> {
+        self.read_memory(addr, buf)
+    }
+    /// Writes memory while the program may be running (RTT read pointers, down-channels);
+    /// see [`Target::read_memory_running`].
+    fn write_memory_running(&mut self, addr: u64, data: &[u8]) -> Result<()> {
+        self.write_memory(addr, data)
+    }
     /// Reads a register.
     fn register(&mut self, reg: Reg) -> Result<u64>;
     /// Writes a register.

@@ -1,10 +1,18 @@
 //! OpenOCD, started by rvflash for a `run = "gdb"` board with an `openocd` table.
 //!
 //! Command line: `openocd -c "bindto 127.0.0.1" -c "gdb_port N" -c "telnet_port disabled"
-//! -c "tcl_port disabled" [-s BOARD_DIR] -f CONFIG... [-c EXTRA...] ARGS...`, with N a free
-//! port: only rvflash talks to it, over loopback. A config is a file next to the board file,
-//! a built-in config ([`BUILTIN_CONFIGS`], written to the run's temporary directory), or else
-//! passed as is for OpenOCD to find among its own scripts (`interface/...`, `target/...`).
+//! -c "tcl_port disabled" [-s BOARD_DIR] -f CONFIG... -c "catch {riscv set_enable_virt2phys
+//! off}" [-c EXTRA...] ARGS...`, with N a free port: only rvflash talks to it, over loopback.
+//! A config is a file next to the board file, a built-in config ([`BUILTIN_CONFIGS`], written
+//! to the run's temporary directory), or else passed as is for OpenOCD to find among its own
+//! scripts (`interface/...`, `target/...`).
+//!
+//! Address translation is off: rvflash's programs run in machine mode, and OpenOCD decides
+//! whether to translate by reading the hart's privilege level, which fails while the hart
+//! runs — an error in its log and on the GDB connection for every memory access rvflash makes
+//! then (RTT polling, which OpenOCD otherwise serves through System Bus Access without
+//! halting). `catch`: an OpenOCD without the command goes on.
+//!
 //! OpenOCD's stdout and stderr go to `openocd.log` in the run's temporary directory (copied to
 //! stderr with `--verbose`, shown when something fails); rvflash waits until the log says
 //! OpenOCD listens for GDB, or fails with the log when OpenOCD exits or takes too long.
@@ -39,6 +47,10 @@ pub const BUILTIN_CONFIGS: &[(&str, &str)] = &[
 
 /// How long OpenOCD may take to examine the target and open its GDB port.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Turns off OpenOCD's virtual-to-physical translation of RISC-V memory accesses (see the
+/// module docs).
+const VIRT2PHYS_OFF: &str = "catch {riscv set_enable_virt2phys off}";
 
 /// A running OpenOCD and the port of its GDB server.
 pub struct Running {
@@ -105,6 +117,7 @@ fn start_once(
         cmd.arg("-f")
             .arg(config_path(config, board_dir.as_deref(), dir)?);
     }
+    cmd.arg("-c").arg(VIRT2PHYS_OFF);
     for command in extra {
         cmd.arg("-c").arg(command);
     }

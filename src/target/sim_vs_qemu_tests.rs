@@ -133,8 +133,9 @@ fn listing(case: &seqgen::Case) -> String {
         .collect()
 }
 
-/// An ELF64 RV64 executable with one `PT_LOAD` segment holding `data` at `addr`.
-fn elf(addr: u64, data: &[u8]) -> Vec<u8> {
+/// An ELF64 RV64 executable with one `PT_LOAD` segment holding `data` at `addr` (also the
+/// live-memory tests' program).
+pub(crate) fn elf(addr: u64, data: &[u8]) -> Vec<u8> {
     let mut f = Vec::new();
     f.extend_from_slice(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0");
     f.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC

@@ -190,6 +190,32 @@ pub fn release_firmware(bin: &str) -> PathBuf {
         .join(bin)
 }
 
+/// Builds `tests/firmware`'s test target `test` (`tests/firmware/tests/TEST.rs`, e.g. `device`,
+/// the embedded-test suite) in release mode, like [`release_firmware`]; returns the ELF's path
+/// (Cargo names it `deps/TEST-HASH`, so it is read from Cargo's JSON messages).
+pub fn release_firmware_test(test: &str) -> PathBuf {
+    let out = firmware_cargo()
+        .args(["test", "--release", "--no-run", "--test", test])
+        .arg("--message-format=json")
+        .output()
+        .expect("run cargo");
+    assert!(
+        out.status.success(),
+        "building tests/firmware's test {test} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| {
+            m["reason"] == "compiler-artifact"
+                && m["target"]["kind"] == serde_json::json!(["test"])
+                && m["target"]["name"] == test
+        })
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .unwrap_or_else(|| panic!("cargo named no executable for tests/firmware's test {test}"))
+}
+
 /// An ELF64 little-endian executable with one PT_LOAD segment holding `code` at `addr`.
 pub fn elf(addr: u64, machine: u16, code: &[u8]) -> Vec<u8> {
     let mut f = Vec::new();

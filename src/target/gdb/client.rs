@@ -8,6 +8,11 @@
 //! `vFlashErase`/`vFlashWrite`/`vFlashDone`, `Z0`/`Z1` and `z0`/`z1`, `qRcmd` (monitor
 //! commands), `c`, `s`, the interrupt byte (0x03), stop replies and `O` console packets.
 //!
+//! Memory requests while the program runs ([`GdbClient::read_memory_running`], for servers
+//! that answer them, as OpenOCD does): the program may stop while such a request is on its
+//! way, so a stop reply (or console output) can come before the request's reply. It is kept
+//! and [`GdbClient::wait_stop`] returns it first: no stop is lost.
+//!
 //! Never hang, never guess: every wait has a deadline (a request's reply timeout, capped by
 //! [`GdbClient::set_deadline_cap`]); a closed connection, bytes that are not the protocol and
 //! silence past the deadline are errors naming the server and the request. A server's refusal
@@ -158,6 +163,11 @@ pub struct GdbClient<T: Transport = TcpStream> {
     binary_writes: Option<bool>,
     /// `RVFLASH_GDB_TRACE`: when the connection opened.
     trace: Option<Instant>,
+    /// Requests go out while the program runs: stop replies and console output may come
+    /// before their replies.
+    running: bool,
+    /// Stop replies that came before another request's reply, oldest first.
+    early_stops: VecDeque<StopReply>,
 }
 
 impl GdbClient<TcpStream> {
@@ -207,6 +217,8 @@ impl<T: Transport> GdbClient<T> {
             trace: std::env::var_os("RVFLASH_GDB_TRACE")
                 .filter(|v| !v.is_empty() && v != "0")
                 .map(|_| Instant::now()),
+            running: false,
+            early_stops: VecDeque::new(),
         }
     }
 
@@ -404,9 +416,27 @@ impl<T: Transport> GdbClient<T> {
     pub fn request_raw(&mut self, payload: &[u8], timeout: Duration) -> Result<Vec<u8>> {
         self.send_packet(payload)?;
         let (deadline, capped) = self.deadline(timeout);
-        match self.recv_packet(deadline, payload)? {
-            Some(reply) => Ok(reply),
-            None => Err(self.silent(&String::from_utf8_lossy(payload), capped, timeout)),
+        loop {
+            let Some(reply) = self.recv_packet(deadline, payload)? else {
+                return Err(self.silent(&String::from_utf8_lossy(payload), capped, timeout));
+            };
+            if self.running {
+                // A stop or console output that came first (see the module docs). No reply
+                // to a memory request starts with S, T, W, X or O (hex, `OK`, `E NN`).
+                if let Ok(Some(stop)) = parse_stop_reply(&reply) {
+                    self.trace("kept", &reply);
+                    self.early_stops.push_back(stop);
+                    continue;
+                }
+                if let Some(hex) = reply.strip_prefix(b"O")
+                    && reply != b"OK"
+                    && let Ok(bytes) = hex_decode(hex)
+                {
+                    self.console.extend(bytes);
+                    continue;
+                }
+            }
+            return Ok(reply);
         }
     }
 
@@ -489,6 +519,37 @@ impl<T: Transport> GdbClient<T> {
             done += got;
         }
         Ok(())
+    }
+
+    /// [`GdbClient::read_memory`] while the program runs, for servers that answer memory
+    /// requests then (OpenOCD): a stop reply that comes first is kept for
+    /// [`GdbClient::wait_stop`].
+    pub fn read_memory_running(&mut self, addr: u64, buf: &mut [u8]) -> Result<()> {
+        self.running = true;
+        let result = self.read_memory(addr, buf);
+        self.running = false;
+        result
+    }
+
+    /// [`GdbClient::write_memory`] while the program runs (see
+    /// [`GdbClient::read_memory_running`]).
+    pub fn write_memory_running(&mut self, addr: u64, data: &[u8]) -> Result<()> {
+        self.running = true;
+        let result = self.write_memory(addr, data);
+        self.running = false;
+        result
+    }
+
+    /// Keeps a stop reply for the next [`GdbClient::wait_stop`] (one that came while the
+    /// caller waited for something else).
+    pub fn keep_stop(&mut self, stop: StopReply) {
+        self.early_stops.push_back(stop);
+    }
+
+    /// Whether a stop reply is kept for the next [`GdbClient::wait_stop`]: the program is
+    /// stopped.
+    pub fn has_kept_stop(&self) -> bool {
+        !self.early_stops.is_empty()
     }
 
     /// Writes memory with `X` (binary) packets, or `M` (hex) when the server lacks `X`.
@@ -678,9 +739,13 @@ impl<T: Transport> GdbClient<T> {
         self.write_all(&[0x03])
     }
 
-    /// Waits for a stop reply until `deadline`; `None` when the deadline passes first.
-    /// `O` packets are collected (see [`GdbClient::take_console`]); anything else is an error.
+    /// Waits for a stop reply until `deadline`; `None` when the deadline passes first. A
+    /// stop reply kept earlier comes first. `O` packets are collected (see
+    /// [`GdbClient::take_console`]); anything else is an error.
     pub fn wait_stop(&mut self, deadline: Instant) -> Result<Option<StopReply>> {
+        if let Some(stop) = self.early_stops.pop_front() {
+            return Ok(Some(stop));
+        }
         self.wait_stop_for(deadline, b"c")
     }
 

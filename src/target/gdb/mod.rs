@@ -5,12 +5,15 @@
 //! Files: `protocol` (encodings: framing, escapes, hex, stop replies, CRC), `client` (the
 //! connection and one method per request), `xml` (target description and memory map),
 //! `load` (loading and verifying an image), `target` ([`GdbTarget`]: connecting, loading,
-//! breakpoints, registers; `target/stops`: resuming, waiting and what each stop means), `tests`
-//! (against a scripted server).
+//! breakpoints, registers; `target/stops`: resuming, waiting and what each stop means;
+//! `target/running`: memory access while the program runs), `tests` (against a scripted
+//! server), `live_tests` (memory access while the program runs, against QEMU and OpenOCD).
 //!
 //! [`Target`]: crate::target::Target
 
 mod client;
+#[cfg(test)]
+pub(crate) mod live_tests;
 mod load;
 mod protocol;
 mod target;
@@ -19,4 +22,4 @@ mod tests;
 mod xml;
 
 pub use client::GdbClient;
-pub use target::{GdbTarget, Settings, Start, Started};
+pub use target::{DirectMemory, GdbTarget, RunningAccess, Settings, Start, Started};

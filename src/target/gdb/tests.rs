@@ -1,7 +1,9 @@
 //! The GDB client and target against a scripted server in a thread: the paths no server on
 //! this machine takes — flash (`vFlash*` after the memory map), `M` when `X` is unknown,
 //! read-back when `qCRC` is, verify failures, hardware breakpoints in flash and when a
-//! software one is refused — and the framing corner cases (acks, escapes, garbage).
+//! software one is refused — the framing corner cases (acks, escapes, garbage), and the races
+//! of memory access while the program runs that no real server can be made to lose on cue (a
+//! stop that comes just as rvflash interrupts, or before a memory reply).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{Read, Write};
@@ -12,7 +14,7 @@ use std::time::{Duration, Instant};
 use super::client::{GdbClient, Refused, Transport};
 use super::load;
 use super::protocol::{crc32, decode_payload, frame, hex_decode, hex_encode};
-use super::target::{GdbTarget, Settings, Start, Started};
+use super::target::{GdbTarget, RunningAccess, Settings, Start, Started};
 use super::xml;
 use crate::image::{Image, Segment};
 use crate::target::{Reg, Stop, Target, TargetOptions};
@@ -50,9 +52,13 @@ impl Default for Script {
 struct State {
     mem: BTreeMap<u64, u8>,
     regs: BTreeMap<u32, u64>,
-    /// Every packet received.
+    /// Every packet received (`^C` for the interrupt byte).
     log: Vec<String>,
     erased: Vec<(u64, u64)>,
+    /// The stop reply to an interrupt byte (`T02` when unset).
+    interrupt_reply: Option<String>,
+    /// A stop reply sent just before the reply to the next `m`.
+    early_stop: Option<String>,
 }
 
 const TARGET_XML: &str = r#"<?xml version="1.0"?><target><architecture>riscv:rv64</architecture>
@@ -78,7 +84,10 @@ fn serve(script: Script, state: Arc<Mutex<State>>) -> String {
                 match byte[0] {
                     b'$' => break,
                     3 => {
-                        let _ = s.write_all(&frame(b"T02"));
+                        let mut st = state.lock().unwrap();
+                        st.log.push("^C".into());
+                        let reply = st.interrupt_reply.clone().unwrap_or("T02".into());
+                        let _ = s.write_all(&frame(reply.as_bytes()));
                     }
                     _ => {}
                 }
@@ -142,6 +151,9 @@ fn serve(script: Script, state: Arc<Mutex<State>>) -> String {
                     b"OK".to_vec()
                 }
                 t if t.starts_with('m') => {
+                    if let Some(stop) = st.early_stop.take() {
+                        let _ = s.write_all(&frame(stop.as_bytes()));
+                    }
                     let (a, n) = t[1..].split_once(',').unwrap();
                     let (a, n) = (
                         u64::from_str_radix(a, 16).unwrap(),
@@ -404,6 +416,7 @@ impl Start for Connect {
             exit_from: None,
             exit_line: None,
             preloaded: false,
+            direct: None,
         })
     }
 }
@@ -498,6 +511,108 @@ fn csrs_are_found_through_the_target_description() {
     );
     target.set_register(Reg::Csr(0x343), 5).unwrap();
     assert_eq!(state.lock().unwrap().regs[&(833 - 0x300 + 0x343)], 5);
+}
+
+/// A target on the scripted server, loaded with nops at 0x8000 and a breakpoint at 0x8008,
+/// its program running (the server never answers `c` by itself).
+fn running_target(access: RunningAccess) -> (GdbTarget, Arc<Mutex<State>>) {
+    let state = Arc::new(Mutex::new(State::default()));
+    let addr = serve(Script::default(), Arc::clone(&state));
+    let settings = Settings {
+        running_access: access,
+        ..Settings::default()
+    };
+    let mut target = GdbTarget::new(TargetOptions::default(), settings, Box::new(Connect(addr)));
+    target
+        .load(&image(vec![(0x8000, [0x13, 0, 0, 0].repeat(4))]))
+        .unwrap();
+    target.set_breakpoint(0x8008).unwrap();
+    target.resume().unwrap();
+    let soon = Instant::now() + Duration::from_millis(20);
+    assert_eq!(target.wait(soon).unwrap(), Stop::Running);
+    (target, state)
+}
+
+/// What the server received after the last `c`, once it has received everything (packets
+/// that need no reply, `c` and the interrupt byte, may still be on their way).
+fn since_last_c(state: &Mutex<State>) -> Vec<String> {
+    let mut seen = 0;
+    loop {
+        std::thread::sleep(Duration::from_millis(30));
+        let log = &state.lock().unwrap().log;
+        if log.len() == seen {
+            let last = log.iter().rposition(|l| l == "c").unwrap();
+            return log[last + 1..].to_vec();
+        }
+        seen = log.len();
+    }
+}
+
+#[test]
+fn halting_accesses_resume_only_their_own_interruption() {
+    let soon = || Instant::now() + Duration::from_millis(20);
+    let (mut target, state) = running_target(RunningAccess::Halt);
+    // The interrupt stops the program somewhere plain: read, then resume.
+    state.lock().unwrap().regs.insert(32, 0x8004);
+    let mut word = [0u8; 4];
+    target.read_memory_running(0x8000, &mut word).unwrap();
+    assert_eq!(word, [0x13, 0, 0, 0]);
+    assert_eq!(since_last_c(&state), Vec::<String>::new(), "resumed");
+    let log = state.lock().unwrap().log.clone();
+    let n = log.len();
+    assert_eq!(log[n - 4..n - 1], ["^C", "p20", "m8000,4"], "{log:?}");
+    assert_eq!(target.wait(soon()).unwrap(), Stop::Running);
+
+    // The program reached the breakpoint as rvflash interrupted it: that stop is the next
+    // wait's, and the program is not resumed.
+    {
+        let mut st = state.lock().unwrap();
+        st.regs.insert(32, 0x8008);
+        st.interrupt_reply = Some("T05".into());
+    }
+    target.write_memory_running(0x8100, &[1, 2, 3]).unwrap();
+    target.read_memory_running(0x8100, &mut word[..3]).unwrap();
+    assert_eq!(word[..3], [1, 2, 3]);
+    assert_eq!(
+        since_last_c(&state),
+        ["^C", "X8100,3:\u{1}\u{2}\u{3}", "m8100,3"],
+        "one interrupt, no resume"
+    );
+    assert_eq!(target.wait(soon()).unwrap(), Stop::Breakpoint(0x8008));
+
+    // The run loop's own interrupt, still on its way when memory is read: reported, not
+    // resumed.
+    state.lock().unwrap().interrupt_reply = None;
+    target.set_register(Reg::Pc, 0x8004).unwrap();
+    target.resume().unwrap();
+    assert_eq!(target.wait(soon()).unwrap(), Stop::Running);
+    target.interrupt().unwrap();
+    target.read_memory_running(0x8000, &mut word).unwrap();
+    assert_eq!(since_last_c(&state), ["^C", "m8000,4"]);
+    assert_eq!(target.wait(soon()).unwrap(), Stop::Interrupted);
+}
+
+#[test]
+fn packets_while_running_keep_a_stop_that_comes_first() {
+    let soon = || Instant::now() + Duration::from_millis(20);
+    let (mut target, state) = running_target(RunningAccess::Packets);
+    let mut word = [0u8; 4];
+    target.read_memory_running(0x8004, &mut word).unwrap();
+    assert_eq!(word, [0x13, 0, 0, 0]);
+    assert_eq!(since_last_c(&state), ["m8004,4"], "no interrupt");
+    assert_eq!(target.wait(soon()).unwrap(), Stop::Running);
+    // The program hits the breakpoint just before the server answers.
+    {
+        let mut st = state.lock().unwrap();
+        st.regs.insert(32, 0x8008);
+        st.early_stop = Some("T05".into());
+    }
+    target.read_memory_running(0x8000, &mut word).unwrap();
+    assert_eq!(word, [0x13, 0, 0, 0]);
+    // Stopped already: an interrupt now sends nothing, and the stop is what `wait` reports.
+    target.interrupt().unwrap();
+    assert_eq!(since_last_c(&state), ["m8004,4", "m8000,4"]);
+    assert_eq!(target.wait(soon()).unwrap(), Stop::Breakpoint(0x8008));
 }
 
 /// A transport that replays canned server bytes and records what the client sent.

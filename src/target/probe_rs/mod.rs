@@ -26,6 +26,15 @@
 //! control (halt, resume, "is it halted") uses probe-rs's RISC-V interface directly, for the
 //! same reason as above.
 //!
+//! Memory while the program runs (RTT polling, [`Target::read_memory_running`]): through the
+//! same RISC-V interface, between two looks of `wait`. probe-rs reaches memory through the
+//! Debug Module's System Bus Access when it has one (the simulated board's has): the hart
+//! runs on, and its run state is not touched. Without it probe-rs goes through the program
+//! buffer, which needs a halted hart: it halts the hart, accesses and resumes it (only if it
+//! was running). Neither can hide a stop from `wait`: a hart that halted by itself (an
+//! `ebreak`, a trigger, a halt request) is left halted, and one halted at the very moment of
+//! such an access and resumed by it halts again at once, on the same `ebreak` or trigger.
+//!
 //! The end: dropping the target detaches from a real board. Our triggers are cleared; unless
 //! `--halt-on-exit`, a hart that is not parked on a semihosting call (the program's exit) is
 //! resumed with `dcsr.ebreakm` cleared, so the program goes on as it would without a debugger;
@@ -40,7 +49,8 @@
 //! Files: `connect` (chip, probe, attach, the errors users meet), `load` (download and
 //! verify), `progress` (the progress bar), `serve` (the simulated board's `rvflash serve`),
 //! `signal` (Ctrl-C on real boards), `guard` (probe-rs's panics), `hart_code` (code run on
-//! the hart: `fence.i`, the fast verify), `stops` (waiting, classifying halts, resuming).
+//! the hart: `fence.i`, the fast verify), `stops` (waiting, classifying halts, resuming),
+//! `tests` (on `sim-probe-rs`).
 
 mod connect;
 mod guard;
@@ -50,6 +60,8 @@ mod progress;
 mod serve;
 mod signal;
 mod stops;
+#[cfg(test)]
+mod tests;
 
 pub use connect::{list_lines, permission_denied};
 
@@ -57,6 +69,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow, bail};
+use probe_rs::architecture::riscv::communication_interface::{MemoryAccessMethod, RiscvBusAccess};
 use probe_rs::{MemoryInterface, RegisterId, Session};
 
 use super::{Image, Reg, Stop, Target, TargetOptions, csr};
@@ -333,6 +346,18 @@ impl ProbeRsTarget {
                 None => String::new(),
             }
         ));
+        if self.verbose {
+            let sba = self.riscv().map(|mut r| {
+                r.memory_access_config().default_method(RiscvBusAccess::A32)
+                    == MemoryAccessMethod::SystemBus
+            });
+            self.say(if sba.unwrap_or(false) {
+                "memory is read while the program runs through System Bus Access"
+            } else {
+                "note: no System Bus Access: the hart halts briefly for each memory access \
+                 while the program runs"
+            });
+        }
         guard::set_phase("while setting up the run");
         self.write_reg(DPC, image.entry)?;
         let units = self
@@ -539,6 +564,14 @@ impl Target for ProbeRsTarget {
         self.guarded(|t| t.write_memory_inner(addr, data))
     }
 
+    fn read_memory_running(&mut self, addr: u64, buf: &mut [u8]) -> Result<()> {
+        self.guarded(|t| t.read_memory_running_inner(addr, buf))
+    }
+
+    fn write_memory_running(&mut self, addr: u64, data: &[u8]) -> Result<()> {
+        self.guarded(|t| t.write_memory_running_inner(addr, data))
+    }
+
     fn register(&mut self, reg: Reg) -> Result<u64> {
         self.guarded(|t| t.read_reg(reg_number(reg)?))
     }
@@ -579,6 +612,37 @@ impl ProbeRsTarget {
         self.core()?
             .write(addr, data)
             .map_err(|e| connect::describe(e, &format!("while writing memory at {addr:#x}")))
+    }
+
+    /// Reads memory whether the hart runs or not (see the module docs), through the RISC-V
+    /// interface: no core to attach, nothing but the access itself.
+    fn read_memory_running_inner(&mut self, addr: u64, buf: &mut [u8]) -> Result<()> {
+        self.check_board_alive()?;
+        let mut riscv = self.riscv()?;
+        for (i, piece) in buf.chunks_mut(load::CHUNK).enumerate() {
+            let at = addr + (i * load::CHUNK) as u64;
+            load::read_words(&mut riscv, at, piece)
+                .map_err(|e| connect::describe(e, &format!("while reading memory at {at:#x}")))?;
+        }
+        Ok(())
+    }
+
+    fn write_memory_running_inner(&mut self, addr: u64, data: &[u8]) -> Result<()> {
+        self.check_board_alive()?;
+        self.riscv()?
+            .write(addr, data)
+            .map_err(|e| connect::describe(e, &format!("while writing memory at {addr:#x}")))
+    }
+
+    /// Fails when the simulated board ended with the program (a SiFive-test-finisher exit):
+    /// nothing is left to read, and probe-rs would only time out (or panic) trying.
+    fn check_board_alive(&mut self) -> Result<()> {
+        if let Some(serve) = &mut self.serve
+            && let Some(status) = serve.helper.exit_status()
+        {
+            bail!("the simulated board has ended ({status}): its memory is gone");
+        }
+        Ok(())
     }
 }
 

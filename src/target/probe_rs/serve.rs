@@ -13,9 +13,9 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 
-use crate::target::child::{Helper, Spawn, Stderr, Stdout};
+use crate::target::child::{self, Helper, Spawn, Stderr, Stdout};
 
 /// How long `rvflash serve` may take to say where it listens.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -33,16 +33,14 @@ pub struct Serve {
 /// Starts `rvflash serve` for `board`; returns it and the probe selector that reaches it.
 pub fn start(board: &str, deadline: Instant, verbose: bool) -> Result<(Serve, String)> {
     let dir = crate::diag::temp_dir()?;
-    let exe = std::env::current_exe().context("cannot find rvflash's own executable")?;
-    let mut cmd = std::process::Command::new(exe);
-    cmd.args([
+    let cmd = child::rvflash_itself(&[
         "serve",
         "--bmp",
         "127.0.0.1:0",
         "--exit-on-finish",
         "--board",
         board,
-    ]);
+    ])?;
     let mut helper = Helper::spawn(
         cmd,
         Spawn {

@@ -1,5 +1,5 @@
 //! Support code for rvflash's test firmware: a tiny RV64 semihosting client (console output
-//! and exit), `print!`/`println!`, and a panic handler.
+//! and exit), `print!`/`println!`, a panic handler, and the benchmarks' workload.
 //!
 //! The panic handler prints `panicked at FILE:LINE:COL: MESSAGE` and exits with status
 //! [`PANIC_EXIT_CODE`] (101, like a panicking Rust test process). rvflash stops at
@@ -10,6 +10,8 @@ use core::fmt::{self, Write};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 pub use riscv_rt;
+
+pub mod workload;
 
 /// Exit status of a panicking firmware.
 pub const PANIC_EXIT_CODE: i32 = 101;

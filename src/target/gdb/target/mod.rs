@@ -35,6 +35,10 @@
 //! serve` end with it after a SiFive-test-finisher write) ending, which closes or idles the
 //! connection.
 //!
+//! Memory while the program runs (RTT polling): see `running` — directly where the [`Start`]
+//! gave a [`DirectMemory`] (QEMU's RAM), through the server where it answers then
+//! (OpenOCD), else by halting the hart for the access.
+//!
 //! This file must not spawn processes or parse board files (`qemu`, `gdb_server`,
 //! `openocd` do).
 
@@ -50,8 +54,10 @@ use super::xml::{self, MapRegion};
 use crate::target::child::Helper;
 use crate::target::{Image, Reg, Stop, Target, TargetOptions, csr};
 
+mod running;
 mod stops;
 
+pub use running::{DirectMemory, RunningAccess};
 use stops::NUDGE_FIRST;
 
 /// Most semihosting sites that get a software breakpoint at load.
@@ -91,6 +97,8 @@ pub struct Started {
     pub exit_line: Option<fn(&str) -> Option<i32>>,
     /// The server loaded the image itself (QEMU's `-kernel`): no load over GDB.
     pub preloaded: bool,
+    /// Target memory rvflash reaches without the server (QEMU's RAM, shared with rvflash).
+    pub direct: Option<Box<dyn DirectMemory>>,
 }
 
 /// What a board asks of its GDB target.
@@ -114,6 +122,8 @@ pub struct Settings {
     /// Interrupt a running program at growing intervals, so the server looks at a hart that
     /// halted by itself at once (OpenOCD polls only every 100 ms).
     pub nudge: bool,
+    /// How memory outside [`Started::direct`] is reached while the program runs.
+    pub running_access: RunningAccess,
 }
 
 /// A breakpoint rvflash inserted.
@@ -138,6 +148,7 @@ pub struct GdbTarget {
     helpers: Vec<Helper>,
     exit_from: Option<usize>,
     exit_line: Option<fn(&str) -> Option<i32>>,
+    direct: Option<Box<dyn DirectMemory>>,
     image: Option<Image>,
     regs: HashMap<String, u32>,
     map: Vec<MapRegion>,
@@ -181,6 +192,7 @@ impl GdbTarget {
             helpers: Vec::new(),
             exit_from: None,
             exit_line: None,
+            direct: None,
             image: None,
             regs: HashMap::new(),
             map: Vec::new(),
@@ -417,6 +429,7 @@ impl GdbTarget {
         self.helpers = started.helpers;
         self.exit_from = started.exit_from;
         self.exit_line = started.exit_line;
+        self.direct = started.direct;
         self.gdb = Some(started.client);
         self.image = Some(image.clone());
         let gdb = self.gdb()?;
@@ -525,7 +538,10 @@ impl Target for GdbTarget {
         }
         self.requested = true;
         self.nudge_at = None;
-        if !std::mem::replace(&mut self.interrupt_sent, true) {
+        // A stop reply kept by a memory access while running: the program has stopped
+        // already, and the next `wait` reports that stop.
+        let stopped = self.gdb()?.has_kept_stop();
+        if !std::mem::replace(&mut self.interrupt_sent, true) && !stopped {
             self.gdb()?.interrupt()?;
         }
         Ok(())
@@ -537,6 +553,16 @@ impl Target for GdbTarget {
 
     fn write_memory(&mut self, addr: u64, data: &[u8]) -> Result<()> {
         self.gdb()?.write_memory(addr, data)
+    }
+
+    fn read_memory_running(&mut self, addr: u64, buf: &mut [u8]) -> Result<()> {
+        self.access_running(addr, running::Access::Read(buf))
+            .map_err(|e| self.explain(e))
+    }
+
+    fn write_memory_running(&mut self, addr: u64, data: &[u8]) -> Result<()> {
+        self.access_running(addr, running::Access::Write(data))
+            .map_err(|e| self.explain(e))
     }
 
     fn register(&mut self, reg: Reg) -> Result<u64> {

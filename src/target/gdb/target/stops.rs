@@ -42,11 +42,7 @@ impl GdbTarget {
         self.sync_output();
         let pc = self.pc()?;
         let interrupted = signal == SIGINT;
-        if interrupted
-            && !self.breakpoints.contains_key(&pc)
-            && !self.trap_vectors.contains(&pc)
-            && !self.is_site(pc)
-        {
+        if interrupted && !self.reaches_stop(pc) {
             if std::mem::take(&mut self.requested) {
                 return Ok(Some(Stop::Interrupted));
             }
@@ -125,6 +121,12 @@ impl GdbTarget {
         // A stop nobody asked for (a server's own reasons): report it as an interruption,
         // which the run loop resumes from.
         Ok(Some(Stop::Interrupted))
+    }
+
+    /// Whether a hart halted at `pc` has reached a stop of its own (a breakpoint, a trap
+    /// vector, a semihosting `ebreak`), even if an interrupt is what halted it.
+    pub(super) fn reaches_stop(&mut self, pc: u64) -> bool {
+        self.breakpoints.contains_key(&pc) || self.trap_vectors.contains(&pc) || self.is_site(pc)
     }
 
     fn semihosting(&mut self) -> Stop {

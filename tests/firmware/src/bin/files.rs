@@ -29,11 +29,14 @@ fn main() -> ! {
         let block = [input, buf.as_mut_ptr() as usize, want];
         let left = semihosting::call(SYS_READ, block.as_ptr() as usize);
         semihosting::call(SYS_CLOSE, [input].as_ptr() as usize);
-        (len, buf.get(..want - left.min(want)).map(|b| {
-            let mut copy = [0u8; 128];
-            copy[..b.len()].copy_from_slice(b);
-            (copy, b.len())
-        }))
+        (
+            len,
+            buf.get(..want - left.min(want)).map(|b| {
+                let mut copy = [0u8; 128];
+                copy[..b.len()].copy_from_slice(b);
+                (copy, b.len())
+            }),
+        )
     };
     let Some((bytes, n)) = text else { exit(1) };
     let text = core::str::from_utf8(&bytes[..n]).unwrap_or("(not UTF-8)");
