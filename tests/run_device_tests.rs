@@ -1,9 +1,9 @@
 //! `cargo test` on the device: the embedded-test suite of tests/firmware (`tests/device.rs`:
-//! passing, failing, panicking, `should_panic`, ignored and hanging tests) run by
-//! `rvflash run` on every board of `run_support::boards()`: libtest's per-test verdicts,
-//! summary and exit status, its arguments (filters, `--exact`, `--list`, `--include-ignored`,
-//! `--format json`), the JUnit report (parsed with a real XML parser), and Cargo itself with
-//! rvflash as the runner.
+//! passing, failing, panicking, `should_panic`, ignored and hanging tests) run by `cargo test`
+//! with `rvflash run` as the runner on every board of `run_support::boards()`: libtest's
+//! per-test verdicts, summary and exit status, and the JUnit report (parsed with a real XML
+//! parser); then libtest's arguments (filters, `--exact`, `--list`, `--include-ignored`,
+//! `--format json`) given to rvflash directly, as Cargo passes them.
 
 mod run_support;
 
@@ -40,12 +40,28 @@ fn run_tests(board: &str, options: &[&str], libtest_args: &[&str]) -> std::proce
         .expect("run rvflash")
 }
 
+/// `cargo test` of the suite with rvflash as the runner, as users run it (JUnit from the
+/// environment, so the runner line needs no change), on every board.
+fn cargo_test(board: &str, junit: &std::path::Path, libtest_args: &[&str]) -> std::process::Output {
+    device_tests();
+    firmware_cargo()
+        .args(["test", "--release", "--test", "device", "--"])
+        .args(libtest_args)
+        .env(
+            "CARGO_TARGET_RISCV64GC_UNKNOWN_NONE_ELF_RUNNER",
+            format!("{} run --board {board}", rvflash()),
+        )
+        .env("RVFLASH_JUNIT", junit)
+        .output()
+        .expect("run cargo")
+}
+
 #[test]
 fn verdicts_summary_status_and_junit() {
     let dir = tempfile::tempdir().expect("temp dir");
     for board in boards() {
         let junit = dir.path().join(format!("{board}.xml"));
-        let out = run_tests(board, &["--junit", junit.to_str().expect("utf-8")], &[]);
+        let out = cargo_test(board, &junit, &[]);
         let text = stdout(&out);
         assert_eq!(status(&out), 101, "{board}: {text}\n{}", stderr(&out));
         assert!(text.starts_with("\nrunning 8 tests\n"), "{board}: {text}");
@@ -179,23 +195,12 @@ fn json_formats() {
     assert_eq!(lines.last().expect("lines")["reason"], "tests");
 }
 
-/// `cargo test` with rvflash as the runner, as users run it (JUnit from the environment, so
-/// the runner line needs no change).
+/// Cargo's own filter arguments reach the runner.
 #[test]
-fn cargo_test_with_rvflash_as_the_runner() {
-    device_tests();
+fn cargo_test_passes_libtest_arguments_through() {
     let dir = tempfile::tempdir().expect("temp dir");
     let junit = dir.path().join("report.xml");
-    let out = firmware_cargo()
-        .args(["test", "--release", "--test", "device", "--"])
-        .args(["--exact", "tests::passes", "tests::logs"])
-        .env(
-            "CARGO_TARGET_RISCV64GC_UNKNOWN_NONE_ELF_RUNNER",
-            format!("{} run --board sim", rvflash()),
-        )
-        .env("RVFLASH_JUNIT", &junit)
-        .output()
-        .expect("run cargo");
+    let out = cargo_test("sim", &junit, &["--exact", "tests::passes", "tests::logs"]);
     let text = stdout(&out);
     assert!(out.status.success(), "{text}\n{}", stderr(&out));
     assert!(text.contains("test tests::passes ... ok\n"), "{text}");
