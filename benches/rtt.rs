@@ -16,9 +16,9 @@
 //!    before the first frame. The bench checks this model by decoding some such frames with
 //!    defmt-decoder and the ELF's own table.
 //!
-//! 2. **What polling RTT costs a program that logs nothing.** The CPU-bound kernel of
-//!    `bench.rs` (sieve, CRC-32, matrix multiply: 41.7 M instructions) in `bench` (no RTT)
-//!    and in `rtt_idle` (a copy of the kernel in a program that links defmt-rtt: rvflash finds
+//! 2. **What polling RTT costs a program that logs nothing.** The firmware's CPU-bound
+//!    workload (`tests/firmware/src/workload.rs`: sieve, CRC-32, matrix multiply: 41.7 M
+//!    instructions) in `bench` (no RTT) and in `rtt_idle` (a program that links defmt-rtt: rvflash finds
 //!    `_SEGGER_RTT` and polls it every 10 ms for the whole run; one defmt line at the end).
 //!    As a control, the same `rtt_idle` ELF with its `_SEGGER_RTT` symbol renamed, which
 //!    rvflash does not find and so never polls: same code and layout, no polling. Each is run

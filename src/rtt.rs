@@ -307,3 +307,162 @@ fn read_channel(layout: Layout, descriptor: u64, d: &[u8]) -> Result<Option<Chan
         size,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::{Reg, Stop};
+    use proptest::prelude::*;
+    use std::time::Instant;
+
+    /// Memory only: the control block's parsing and ring arithmetic need nothing else.
+    struct Memory {
+        base: u64,
+        bytes: Vec<u8>,
+    }
+
+    impl Memory {
+        fn range(&self, addr: u64, len: usize) -> Result<std::ops::Range<usize>> {
+            let start = addr.checked_sub(self.base).map(|o| o as usize);
+            match start {
+                Some(s) if s.checked_add(len).is_some_and(|e| e <= self.bytes.len()) => {
+                    Ok(s..s + len)
+                }
+                _ => bail!("{addr:#x}: outside memory"),
+            }
+        }
+    }
+
+    impl Target for Memory {
+        fn load(&mut self, _: &Image) -> Result<()> {
+            Ok(())
+        }
+        fn resume(&mut self) -> Result<()> {
+            Ok(())
+        }
+        fn wait(&mut self, _: Instant) -> Result<Stop> {
+            Ok(Stop::Running)
+        }
+        fn interrupt(&mut self) -> Result<()> {
+            Ok(())
+        }
+        fn read_memory(&mut self, addr: u64, buf: &mut [u8]) -> Result<()> {
+            let r = self.range(addr, buf.len())?;
+            buf.copy_from_slice(&self.bytes[r]);
+            Ok(())
+        }
+        fn write_memory(&mut self, addr: u64, data: &[u8]) -> Result<()> {
+            let r = self.range(addr, data.len())?;
+            self.bytes[r].copy_from_slice(data);
+            Ok(())
+        }
+        fn register(&mut self, _: Reg) -> Result<u64> {
+            Ok(0)
+        }
+        fn set_register(&mut self, _: Reg, _: u64) -> Result<()> {
+            Ok(())
+        }
+        fn set_breakpoint(&mut self, _: u64) -> Result<()> {
+            Ok(())
+        }
+    }
+
+    const BASE: u64 = 0x8000_0000;
+    const BLOCK: u64 = BASE + 0x100;
+
+    /// A control block with one up- and one down-channel of `size` bytes in `layout`.
+    fn block(layout: Layout, size: u64) -> Memory {
+        let mut m = Memory {
+            base: BASE,
+            bytes: vec![0; 0x4000],
+        };
+        let word = |v: u64| layout.bytes(v);
+        let mut b = b"SEGGER RTT\0\0\0\0\0\0".to_vec();
+        b.extend(word(1));
+        b.extend(word(1));
+        for buffer in [BASE + 0x1000, BASE + 0x2000] {
+            b.extend((BASE + 0x800).to_le_bytes()); // name
+            b.extend(buffer.to_le_bytes());
+            b.extend(word(size));
+            b.extend(word(0)); // write
+            b.extend(word(0)); // read
+            b.extend(word(0)); // flags
+        }
+        m.write_memory(BLOCK, &b).unwrap();
+        m
+    }
+
+    /// The program's side: appends `data` to up-channel 0.
+    fn program_writes(m: &mut Memory, layout: Layout, data: &[u8]) {
+        let d = BLOCK + layout.header();
+        let mut w = vec![0u8; 8];
+        m.read_memory(d + layout.size(), &mut w).unwrap();
+        let size = layout.get(&w, 0);
+        m.read_memory(d + layout.write(), &mut w[..layout.word() as usize])
+            .unwrap();
+        let mut write = layout.get(&w, 0);
+        for &byte in data {
+            m.write_memory(BASE + 0x1000 + write, &[byte]).unwrap();
+            write = (write + 1) % size;
+        }
+        m.write_memory(d + layout.write(), &layout.bytes(write))
+            .unwrap();
+    }
+
+    #[test]
+    fn both_layouts_are_recognised_and_read_around_the_ring() {
+        for layout in [Layout::Segger, Layout::Wide] {
+            let mut m = block(layout, 16);
+            let mut rtt = Rtt::attach(&mut m, BLOCK).unwrap().expect("a block");
+            assert_eq!(rtt.layout, layout);
+            // Blocking mode was set on the up-channel.
+            let mut flags = vec![0u8; layout.word() as usize];
+            m.read_memory(BLOCK + layout.header() + layout.flags(), &mut flags)
+                .unwrap();
+            assert_eq!(layout.get(&flags, 0), MODE_BLOCK_IF_FULL);
+            let mut out = Vec::new();
+            for chunk in [&b"hello, "[..], b"ring buf", b"fer wraps"] {
+                program_writes(&mut m, layout, chunk);
+                rtt.read_up(&mut m, 0, &mut out).unwrap();
+            }
+            assert_eq!(out, b"hello, ring buffer wraps");
+            // Down: as much as fits (one byte stays free).
+            assert_eq!(rtt.write_down(&mut m, 0, &[7; 40]).unwrap(), 15);
+            assert_eq!(rtt.write_down(&mut m, 0, &[7; 40]).unwrap(), 0);
+        }
+    }
+
+    #[test]
+    fn an_uninitialised_block_is_not_attached_yet() {
+        let mut m = Memory {
+            base: BASE,
+            bytes: vec![0; 0x1000],
+        };
+        assert!(Rtt::attach(&mut m, BLOCK).unwrap().is_none());
+    }
+
+    proptest! {
+        /// Whatever the program's memory holds, attaching and reading never panic, never read
+        /// more than the ring could hold, and report nonsense as an error.
+        #[test]
+        fn garbage_control_blocks_are_errors_not_panics(
+            bytes in proptest::collection::vec(any::<u8>(), 0..160),
+            wide in any::<bool>(),
+        ) {
+            let layout = if wide { Layout::Wide } else { Layout::Segger };
+            let mut m = block(layout, 64);
+            m.write_memory(BLOCK + 16, &bytes).unwrap();
+            if let Ok(Some(mut rtt)) = Rtt::attach(&mut m, BLOCK) {
+                for channel in 0..rtt.up.len() {
+                    let mut out = Vec::new();
+                    if rtt.read_up(&mut m, channel, &mut out).is_ok() {
+                        prop_assert!(out.len() as u64 <= MAX_BUFFER);
+                    }
+                }
+                for channel in 0..rtt.down.len() {
+                    let _ = rtt.write_down(&mut m, channel, b"input");
+                }
+            }
+        }
+    }
+}

@@ -560,8 +560,12 @@ struct Panicked {
     checked: Instant,
 }
 
-/// How often RTT is polled while the program sends nothing; while data flows, at once again.
+/// How often RTT is polled while the program sends nothing. While data flows it is polled at
+/// once again, and after that ever less often ([`RTT_FIRST_BACKOFF`], doubling): a program
+/// blocked on a full buffer would otherwise wait a whole idle interval for each buffer.
 const RTT_IDLE_POLL: Duration = Duration::from_millis(10);
+/// The first wait after a poll found nothing.
+const RTT_FIRST_BACKOFF: Duration = Duration::from_micros(50);
 
 /// The run loop's RTT: the control block (once the program has initialised it), stdin going
 /// to down-channel 0, and when to look next.
@@ -571,6 +575,8 @@ struct RttLink {
     /// RTT is given up for this run (a broken control block, reported once).
     failed: bool,
     next_poll: Instant,
+    /// How long to wait after the next poll that finds nothing.
+    backoff: Duration,
     buf: Vec<u8>,
     stdin: Option<std::sync::mpsc::Receiver<Vec<u8>>>,
     pending_input: Vec<u8>,
@@ -583,6 +589,7 @@ impl RttLink {
             rtt: None,
             failed: false,
             next_poll: Instant::now(),
+            backoff: RTT_FIRST_BACKOFF,
             buf: Vec::new(),
             stdin: None,
             pending_input: Vec::new(),
@@ -602,12 +609,13 @@ impl RttLink {
             return;
         }
         match self.transfer(target, reporter, defmt) {
-            Ok(moved) => {
-                self.next_poll = if moved {
-                    Instant::now()
-                } else {
-                    Instant::now() + RTT_IDLE_POLL
-                };
+            Ok(true) => {
+                self.next_poll = Instant::now();
+                self.backoff = RTT_FIRST_BACKOFF;
+            }
+            Ok(false) => {
+                self.next_poll = Instant::now() + self.backoff;
+                self.backoff = (self.backoff * 2).min(RTT_IDLE_POLL);
             }
             Err(err) => {
                 self.failed = true;
