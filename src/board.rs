@@ -26,6 +26,12 @@
 //! `probe-rs = { chip = "NAME", chip-description = "FILE.yaml", probe = "VID:PID[:SERIAL]",
 //! speed = KHZ }` (see [`ProbeRs`]).
 //!
+//! Boards of both kinds may have hooks, commands rvflash runs (see `crate::hooks`):
+//! `power-cycle = ["CMD", "ARG", ...]` (with `--power-cycle`, and once per run when the board
+//! does not answer) and `reset = ["CMD", ...]` (before each load, instead of the debugger's
+//! reset; the string form of `reset` is the `gdb` boards' debugger reset above), each bounded
+//! by `hook-timeout = SECS` (default [`DEFAULT_HOOK_TIMEOUT`]).
+//!
 //! The built-in boards (`sim`, the default, `qemu-virt`, `sim-openocd`, `visionfive2`,
 //! `sim-probe-rs`, `hifive-unmatched`) are compiled into the binary.
 //! More come from a `boards/` folder in the current directory and from `--board-file PATH`;
@@ -37,6 +43,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
@@ -178,10 +185,19 @@ pub struct Board {
     /// `run = "gdb"`: OpenOCD, started by rvflash (`openocd = { config = [...] }`).
     #[serde(default)]
     pub openocd: Option<OpenOcd>,
-    /// `run = "gdb"`: how the target is reset and halted before loading: `"monitor CMD"`
-    /// (default with `openocd`: `monitor reset halt`) or `"none"` (default with `gdb-server`).
+    /// How the target is reset before loading. A string (`run = "gdb"`): the debugger's reset,
+    /// `"monitor CMD"` (default with `openocd`: `monitor reset halt`) or `"none"` (default with
+    /// `gdb-server`). An array (`run = "gdb"` or `"probe-rs"`): the reset hook, a command run
+    /// before each load instead of the debugger's reset.
     #[serde(default)]
-    pub reset: Option<String>,
+    pub reset: Option<Reset>,
+    /// `run = "gdb"` or `"probe-rs"`: the power-cycle hook, a command that power-cycles the
+    /// board (run with `--power-cycle`, and once per run when the board does not answer).
+    #[serde(default)]
+    pub power_cycle: Option<Hook>,
+    /// How long a hook may run (default [`DEFAULT_HOOK_TIMEOUT`]).
+    #[serde(default, deserialize_with = "seconds")]
+    pub hook_timeout: Option<Duration>,
     /// `run = "gdb"`: verify the image after loading (default true).
     #[serde(default)]
     pub verify: Option<bool>,
@@ -191,6 +207,99 @@ pub struct Board {
     /// Where this board came from (a path, or `built-in`); not part of the file.
     #[serde(skip)]
     pub source: BoardSource,
+}
+
+/// How long a hook may run when the board file does not say (`hook-timeout`).
+pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A board's `reset` key: the debugger's reset (a string), or the reset hook (an array).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reset {
+    /// `run = "gdb"`: `"monitor CMD"` or `"none"`.
+    Debugger(String),
+    /// A command that resets the board, run before each load.
+    Hook(Hook),
+}
+
+impl<'de> Deserialize<'de> for Reset {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Reset, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Reset;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a string (the debugger's reset: \"monitor COMMAND\" or \"none\") or an array \
+                     of strings (a command that resets the board: [\"PROGRAM\", \"ARG\", ...])",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Reset, E> {
+                Ok(Reset::Debugger(v.to_owned()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Reset, A::Error> {
+                Ok(Reset::Hook(Hook::from_seq(seq)?))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// A hook: a command (program and arguments) rvflash runs for a board (see `crate::hooks`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hook(pub Vec<String>);
+
+impl Hook {
+    fn from_seq<'de, A: serde::de::SeqAccess<'de>>(mut seq: A) -> Result<Hook, A::Error> {
+        let mut words = Vec::new();
+        while let Some(word) = seq.next_element::<String>()? {
+            words.push(word);
+        }
+        Ok(Hook(words))
+    }
+
+    /// The command as a shell would show it (words with spaces or quotes quoted).
+    pub fn display(&self) -> String {
+        self.0
+            .iter()
+            .map(|w| {
+                if !w.is_empty()
+                    && w.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c))
+                {
+                    w.clone()
+                } else {
+                    format!("'{}'", w.replace('\'', "'\\''"))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+impl<'de> Deserialize<'de> for Hook {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Hook, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Hook;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of strings (the command: [\"PROGRAM\", \"ARG\", ...])")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Hook, A::Error> {
+                Hook::from_seq(seq)
+            }
+        }
+        d.deserialize_seq(Visitor)
+    }
+}
+
+/// `hook-timeout = SECS`: a positive number of seconds (an integer or not).
+fn seconds<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let secs = f64::deserialize(d)?;
+    if !(secs.is_finite() && secs > 0.0 && secs <= 1e9) {
+        return Err(serde::de::Error::custom(format!(
+            "`{secs}` is not a positive number of seconds"
+        )));
+    }
+    Ok(Some(Duration::from_secs_f64(secs)))
 }
 
 /// Most triggers a `[debug]` table may ask for (`triggers`): OpenOCD and probe-rs enumerate
@@ -270,12 +379,17 @@ impl Board {
             for (key, set) in [
                 ("gdb-server", self.gdb_server.is_some()),
                 ("openocd", self.openocd.is_some()),
-                ("reset", self.reset.is_some()),
                 ("verify", self.verify.is_some()),
             ] {
                 if set {
                     bail!("key `{key}`: only boards with `run = \"gdb\"` have it");
                 }
+            }
+            if let Some(Reset::Debugger(reset)) = &self.reset {
+                bail!(
+                    "key `reset`: `{reset}` is a debugger's reset, which only boards with `run = \
+                     \"gdb\"` have (a reset hook is a command: `reset = [\"PROGRAM\", \"ARG\", ...]`)"
+                );
             }
             return Ok(());
         }
@@ -304,25 +418,93 @@ impl Board {
                 }
             }
         }
-        if let Some(reset) = &self.reset
+        if let Some(Reset::Debugger(reset)) = &self.reset
             && reset != "none"
             && reset
                 .strip_prefix("monitor ")
                 .is_none_or(|cmd| cmd.trim().is_empty())
         {
-            bail!("key `reset`: `{reset}` is neither `monitor COMMAND` nor `none`");
+            bail!(
+                "key `reset`: `{reset}` is neither `monitor COMMAND` nor `none` (a reset hook \
+                 is a command: `reset = [\"PROGRAM\", \"ARG\", ...]`)"
+            );
         }
         Ok(())
     }
 
-    /// `run = "gdb"`: the monitor command that resets and halts the target, if any.
+    /// `run = "gdb"`: the monitor command that resets and halts the target, if any. A board
+    /// with a reset hook has none: the hook resets it, and the server halts the hart when
+    /// rvflash attaches.
     pub fn reset_command(&self) -> Option<String> {
-        match self.reset.as_deref() {
-            Some("none") => None,
-            Some(reset) => reset.strip_prefix("monitor ").map(|c| c.trim().to_owned()),
+        match &self.reset {
+            Some(Reset::Hook(_)) => None,
+            Some(Reset::Debugger(reset)) if reset == "none" => None,
+            Some(Reset::Debugger(reset)) => {
+                reset.strip_prefix("monitor ").map(|c| c.trim().to_owned())
+            }
             None if self.openocd.is_some() => Some("reset halt".to_owned()),
             None => None,
         }
+    }
+
+    /// The reset hook (`reset = ["CMD", ...]`), if the board has one.
+    pub fn reset_hook(&self) -> Option<&Hook> {
+        match &self.reset {
+            Some(Reset::Hook(hook)) => Some(hook),
+            _ => None,
+        }
+    }
+
+    /// How long a hook may run.
+    pub fn hook_timeout(&self) -> Duration {
+        self.hook_timeout.unwrap_or(DEFAULT_HOOK_TIMEOUT)
+    }
+
+    /// The directory hooks run in and relative paths of the board file are resolved against:
+    /// the board file's (the current directory for built-in boards).
+    pub fn dir(&self) -> PathBuf {
+        match &self.source {
+            BoardSource::File(path) => match path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+                _ => PathBuf::from("."),
+            },
+            BoardSource::BuiltIn => PathBuf::from("."),
+        }
+    }
+
+    /// Checks the hooks: only boards behind a probe or a GDB server have them, and each is a
+    /// command.
+    fn validate_hooks(&self) -> Result<()> {
+        let hooks = [
+            ("power-cycle", self.power_cycle.as_ref()),
+            ("reset", self.reset_hook()),
+        ];
+        let behind_debugger = matches!(self.run, RunKind::Gdb | RunKind::ProbeRs);
+        for (key, hook) in hooks {
+            let Some(hook) = hook else { continue };
+            if !behind_debugger {
+                bail!(
+                    "key `{key}`: only boards behind a probe or a GDB server (`run = \"gdb\"` \
+                     or `run = \"probe-rs\"`) have hooks"
+                );
+            }
+            match hook.0.first() {
+                None => {
+                    bail!("key `{key}`: the command is empty; write [\"PROGRAM\", \"ARG\", ...]")
+                }
+                Some(program) if program.trim().is_empty() => {
+                    bail!("key `{key}`: the program (the array's first string) is empty")
+                }
+                Some(_) => {}
+            }
+        }
+        if self.hook_timeout.is_some() && !behind_debugger {
+            bail!(
+                "key `hook-timeout`: only boards behind a probe or a GDB server (`run = \"gdb\"` \
+                 or `run = \"probe-rs\"`) have hooks"
+            );
+        }
+        Ok(())
     }
 }
 
@@ -478,6 +660,7 @@ impl Board {
         }
         self.validate_gdb()?;
         self.validate_probe_rs()?;
+        self.validate_hooks()?;
         if let Some(debug) = &self.debug {
             debug.validate()?;
         }
@@ -796,6 +979,108 @@ mod tests {
             err.contains("key `gdb-server`") && err.contains("gdb"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn hooks_parse_and_validate() {
+        let base = include_str!("../boards/sim.toml");
+        let gdb = base.replace("run = \"sim\"", "run = \"gdb\"");
+        let with = |keys: &str| {
+            gdb.replacen(
+                "[[memory]]",
+                &format!("gdb-server = \"h:1\"\n{keys}\n[[memory]]"),
+                1,
+            )
+        };
+        let board = Board::parse(
+            &with(
+                "power-cycle = [\"./pdu.sh\", \"off on\", \"4\"]\nreset = [\"reset-board\"]\n\
+                 hook-timeout = 2.5",
+            ),
+            "b.toml",
+        )
+        .unwrap();
+        let power = board.power_cycle.as_ref().unwrap();
+        assert_eq!(power.0, ["./pdu.sh", "off on", "4"]);
+        assert_eq!(power.display(), "./pdu.sh 'off on' 4");
+        assert_eq!(board.reset_hook().unwrap().0, ["reset-board"]);
+        // A reset hook replaces the debugger's reset.
+        assert_eq!(board.reset_command(), None);
+        assert_eq!(board.hook_timeout(), Duration::from_millis(2500));
+        // Defaults; the string form of `reset` keeps its meaning.
+        let plain = Board::parse(&with("reset = \"monitor reset halt\""), "b.toml").unwrap();
+        assert_eq!(plain.reset_hook(), None);
+        assert_eq!(plain.reset_command().as_deref(), Some("reset halt"));
+        assert_eq!(plain.power_cycle, None);
+        assert_eq!(plain.hook_timeout(), DEFAULT_HOOK_TIMEOUT);
+        let whole = Board::parse(&with("hook-timeout = 5"), "b.toml").unwrap();
+        assert_eq!(whole.hook_timeout(), Duration::from_secs(5));
+        // OpenOCD's default `monitor reset halt` goes too.
+        let openocd = gdb.replacen(
+            "[[memory]]",
+            "openocd = { config = [\"a.cfg\"] }\nreset = [\"./reset.sh\"]\n[[memory]]",
+            1,
+        );
+        assert_eq!(
+            Board::parse(&openocd, "b.toml").unwrap().reset_command(),
+            None
+        );
+        // probe-rs boards have hooks too.
+        let probe = base.replace("run = \"sim\"", "run = \"probe-rs\"").replacen(
+            "[[memory]]",
+            "probe-rs = { chip = \"c\" }\npower-cycle = [\"p\"]\nreset = [\"r\", \"1\"]\n[[memory]]",
+            1,
+        );
+        let probe = Board::parse(&probe, "b.toml").unwrap();
+        assert_eq!(probe.reset_hook().unwrap().0, ["r", "1"]);
+        for (keys, wanted) in [
+            ("power-cycle = \"./pdu.sh\"", "key `power-cycle`"),
+            ("power-cycle = [\"./pdu.sh\", 4]", "key `power-cycle`"),
+            (
+                "power-cycle = []",
+                "key `power-cycle`: the command is empty",
+            ),
+            ("power-cycle = [\" \"]", "key `power-cycle`: the program"),
+            ("power-cycle = { cmd = \"x\" }", "key `power-cycle`"),
+            ("reset = 3", "key `reset`"),
+            ("reset = [true]", "key `reset`"),
+            ("reset = []", "key `reset`: the command is empty"),
+            ("reset = \"./reset.sh\"", "key `reset`"),
+            ("hook-timeout = \"60\"", "key `hook-timeout`"),
+            ("hook-timeout = 0", "key `hook-timeout`"),
+            ("hook-timeout = -1", "key `hook-timeout`"),
+            ("hook-timeout = nan", "key `hook-timeout`"),
+            ("power_cycle = [\"x\"]", "power_cycle"),
+        ] {
+            let err = format!("{:#}", Board::parse(&with(keys), "b.toml").unwrap_err());
+            assert!(
+                err.contains("b.toml") && err.contains(wanted),
+                "{keys}: {err}"
+            );
+        }
+        // Boards rvflash runs itself have no hooks.
+        for keys in [
+            "power-cycle = [\"x\"]",
+            "reset = [\"x\"]",
+            "hook-timeout = 3",
+        ] {
+            let stray = base.replacen("[[memory]]", &format!("{keys}\n[[memory]]"), 1);
+            let err = format!("{:#}", Board::parse(&stray, "b.toml").unwrap_err());
+            assert!(err.contains("hooks"), "{keys}: {err}");
+        }
+        let stray = base.replacen("[[memory]]", "reset = \"none\"\n[[memory]]", 1);
+        let err = format!("{:#}", Board::parse(&stray, "b.toml").unwrap_err());
+        assert!(err.contains("key `reset`"), "{err}");
+    }
+
+    #[test]
+    fn hook_dir_is_the_board_files() {
+        let mut board = Board::parse(include_str!("../boards/sim.toml"), "b.toml").unwrap();
+        assert_eq!(board.dir(), PathBuf::from("."));
+        board.source = BoardSource::File(PathBuf::from("lab/boards/b.toml"));
+        assert_eq!(board.dir(), PathBuf::from("lab/boards"));
+        board.source = BoardSource::File(PathBuf::from("b.toml"));
+        assert_eq!(board.dir(), PathBuf::from("."));
     }
 
     #[test]

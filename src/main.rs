@@ -9,10 +9,12 @@ use clap::{Parser, Subcommand};
 
 mod board;
 mod board_list;
+mod board_lock;
 mod build;
 mod defmt;
 mod diag;
 mod disasm;
+mod hooks;
 mod image;
 mod interp;
 mod link;

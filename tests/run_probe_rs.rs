@@ -56,32 +56,9 @@ fn marked(mark: &str) -> Command {
     cmd
 }
 
-/// Processes (other than zombies) whose environment holds the marker, after giving them up to
-/// two seconds to go.
+/// What is left running with the test mark `mark`.
 fn leftovers(mark: &str) -> Vec<u32> {
-    let needle = format!("RVFLASH_TEST_MARK={mark}");
-    let deadline = Instant::now() + Duration::from_secs(2);
-    loop {
-        let mut found = Vec::new();
-        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|s| s.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            if let Ok(env) = std::fs::read(entry.path().join("environ"))
-                && env.split(|&b| b == 0).any(|v| v == needle.as_bytes())
-            {
-                found.push(pid);
-            }
-        }
-        if found.is_empty() || Instant::now() >= deadline {
-            return found;
-        }
-        thread::sleep(Duration::from_millis(50));
-    }
+    processes_with_env("RVFLASH_TEST_MARK", mark)
 }
 
 fn hello() -> PathBuf {

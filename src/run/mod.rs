@@ -30,6 +30,7 @@
 //! program arguments need no `--`.
 
 pub mod backtrace;
+mod connect;
 pub mod events;
 mod panic;
 pub mod report;
@@ -139,6 +140,17 @@ pub struct Args {
     /// embedded-test binaries: also write the results as JUnit XML to PATH.
     #[arg(long, env = "RVFLASH_JUNIT", value_name = "PATH")]
     pub junit: Option<PathBuf>,
+    /// Boards behind a probe or GDB server: give up waiting for another rvflash that holds the
+    /// board after SECS seconds (status 125; default: wait as long as it takes).
+    #[arg(long, env = "RVFLASH_LOCK_TIMEOUT", value_name = "SECS", value_parser = parse_seconds)]
+    pub lock_timeout: Option<f64>,
+    /// Run the board's `power-cycle` hook before loading.
+    #[arg(long)]
+    pub power_cycle: bool,
+    /// How many times to try again when the probe cannot be opened, the hart attached or the
+    /// GDB server reached (never for the program's own failures).
+    #[arg(long, env = "RVFLASH_RETRIES", value_name = "N", default_value_t = 2)]
+    pub retries: u32,
 }
 
 impl Args {
@@ -222,7 +234,6 @@ impl Ending {
 }
 
 fn run_inner(args: &Args, reporter: &Shared) -> Result<(u8, &'static str)> {
-    let started = Instant::now();
     let board = board::select(args.board.as_deref(), &args.board_file)?;
     reporter.borrow_mut().event(Event::Start {
         schema_version: events::SCHEMA_VERSION,
@@ -269,6 +280,10 @@ fn run_inner(args: &Args, reporter: &Shared) -> Result<(u8, &'static str)> {
         no_location: args.no_location,
     };
     let defmt = crate::defmt::DefmtLog::from_elf(&image.bytes, &args.command[0], &layout)?;
+    // Held until rvflash exits: every run (every test) of this process on the board. Waiting
+    // for it is not the program's time.
+    let _lock = crate::board_lock::acquire(&board, args, reporter)?;
+    let started = Instant::now();
     let mut session = Session {
         args,
         board: &board,
@@ -306,25 +321,7 @@ impl Session<'_> {
         let deadline = timeout
             .map(|t| started + Duration::from_secs_f64(t.min(1e9)))
             .unwrap_or_else(|| started + Duration::from_secs(100 * 365 * 86400));
-        let mut target = self.open_target(deadline)?;
-        let bytes: u64 = self
-            .image
-            .segments
-            .iter()
-            .map(|s| s.data.len() as u64)
-            .sum();
-        self.reporter.borrow_mut().event(Event::Load {
-            phase: "started".into(),
-            bytes,
-            seconds: None,
-        });
-        let load_started = Instant::now();
-        target.load(self.image)?;
-        self.reporter.borrow_mut().event(Event::Load {
-            phase: "finished".into(),
-            bytes,
-            seconds: Some(load_started.elapsed().as_secs_f64()),
-        });
+        let mut target = self.open_and_load(deadline)?;
         // The timeout is the program's: loading (seconds over a debug probe) does not count.
         let deadline = timeout
             .map(|t| Instant::now() + Duration::from_secs_f64(t.min(1e9)))

@@ -1,5 +1,5 @@
-//! Helper processes rvflash starts for a target (QEMU, OpenOCD, `rvflash serve`), which never
-//! outlive it.
+//! Helper processes rvflash starts for a target (QEMU, OpenOCD, `rvflash serve`) or a board
+//! (its hooks, see `crate::hooks`), which never outlive it.
 //!
 //! A [`Helper`] runs in its own process group and is killed (the whole group, SIGKILL) when it
 //! is dropped: on exit, timeout and error alike. If rvflash dies first, it still goes:
@@ -90,6 +90,8 @@ pub struct Helper {
     status: Option<ExitStatus>,
     log: Option<Log>,
     forward: Option<Forward>,
+    /// The threads that copy its pipes into the log.
+    loggers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Helper {
@@ -153,12 +155,19 @@ impl Helper {
             .to_ascii_lowercase();
         let writer = file.map(|f| Arc::new(Mutex::new(f)));
         let mut forward = None;
+        let mut loggers = Vec::new();
         if let Some(out) = child.stdout.take() {
             match how.stdout {
                 Stdout::Forward => forward = Some(Forward::start(out)),
                 Stdout::Log => {
                     if let (Some(log), Some(w)) = (&log, &writer) {
-                        spawn_logger(out, log.clone(), Arc::clone(w), &prefix, how.verbose);
+                        loggers.push(spawn_logger(
+                            out,
+                            log.clone(),
+                            Arc::clone(w),
+                            &prefix,
+                            how.verbose,
+                        ));
                     }
                 }
             }
@@ -166,7 +175,13 @@ impl Helper {
         if let Some(err) = child.stderr.take()
             && let (Some(log), Some(w)) = (&log, &writer)
         {
-            spawn_logger(err, log.clone(), Arc::clone(w), &prefix, how.verbose);
+            loggers.push(spawn_logger(
+                err,
+                log.clone(),
+                Arc::clone(w),
+                &prefix,
+                how.verbose,
+            ));
         }
         Ok(Helper {
             name: how.name.to_owned(),
@@ -175,6 +190,7 @@ impl Helper {
             status: None,
             log,
             forward,
+            loggers,
         })
     }
 
@@ -271,6 +287,37 @@ impl Helper {
         format!("; its log ({}) ends:\n  {tail}", log.path.display())
     }
 
+    /// Everything in its log (the last MiB of it).
+    pub fn log_text(&self) -> String {
+        self.log
+            .as_ref()
+            .and_then(|l| {
+                l.text
+                    .lock()
+                    .ok()
+                    .map(|t| String::from_utf8_lossy(&t).into_owned())
+            })
+            .unwrap_or_default()
+    }
+
+    /// Waits up to `timeout` until its log has everything: its pipes closed (every process
+    /// that held them has ended) and the last bytes copied.
+    pub fn wait_logs(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline && !self.loggers.iter().all(|t| t.is_finished()) {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    /// Kills its whole process group, even when it has ended itself: whatever it left running
+    /// in the background goes too (a command that must not outlive its own end, a hook).
+    pub fn kill_group(&mut self) {
+        // SAFETY: kill(2) on the helper's own process group (gone already: ESRCH, harmless).
+        unsafe {
+            libc::kill(-(self.child.id() as i32), libc::SIGKILL);
+        }
+    }
+
     /// Its log file, if it has one.
     pub fn log_path(&self) -> Option<&Path> {
         self.log.as_ref().map(|l| l.path.as_path())
@@ -337,7 +384,7 @@ fn spawn_logger(
     file: Arc<Mutex<std::fs::File>>,
     prefix: &str,
     verbose: bool,
-) {
+) -> std::thread::JoinHandle<()> {
     let prefix = prefix.to_owned();
     std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
@@ -367,7 +414,11 @@ fn spawn_logger(
                 }
             }
         }
-    });
+        if verbose && !line.is_empty() {
+            let mut err = std::io::stderr().lock();
+            writeln!(err, "{prefix}: {}", String::from_utf8_lossy(&line)).ok();
+        }
+    })
 }
 
 /// Forwarding of a helper's stdout to rvflash's stdout by a thread.

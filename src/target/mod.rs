@@ -20,6 +20,12 @@
 //!   general registers read afterwards are those at the trap, so a backtrace can start there.
 //! - [`Stop::Semihosting`] leaves pc on the semihosting sequence's `ebreak`; the service
 //!   calls [`Target::finish_semihosting`] with the result.
+//! - A failure to reach the board — a probe that does not open, a chip or hart that does not
+//!   attach, a GDB server that refuses the connection or closes it before rvflash has
+//!   attached, OpenOCD that cannot reach its adapter or target — is marked [`Unreachable`]
+//!   (as the error or its context), which `crate::run` retries (`--retries`). Nothing else
+//!   is: bad input (board file, ELF, chip name, selector), missing programs, and whatever
+//!   happens once rvflash is attached (loading, the program) fail at once.
 
 pub mod child;
 pub mod gdb;
@@ -38,6 +44,7 @@ pub mod sim;
 #[cfg(test)]
 mod sim_vs_qemu_tests;
 
+use std::fmt;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -154,6 +161,32 @@ pub trait Target {
     }
 }
 
+/// A failure to reach the board, worth another try (see the module docs): the message of an
+/// error, or the context over the error that says why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreachable(pub String);
+
+impl Unreachable {
+    /// An error that says `message`, marked as a failure to reach the board.
+    #[cfg_attr(not(feature = "probe-rs"), allow(dead_code))] // the probe-rs target's
+    pub fn error(message: impl Into<String>) -> anyhow::Error {
+        anyhow::Error::new(Unreachable(message.into()))
+    }
+}
+
+impl fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unreachable {}
+
+/// Whether `err` is (or was caused by) a failure to reach the board.
+pub fn is_unreachable(err: &anyhow::Error) -> bool {
+    err.downcast_ref::<Unreachable>().is_some() || err.chain().any(|e| e.is::<Unreachable>())
+}
+
 /// Reads a little-endian u64 from target memory.
 pub fn read_u64(target: &mut dyn Target, addr: u64) -> Result<u64> {
     let mut buf = [0u8; 8];
@@ -167,3 +200,32 @@ pub const ABI_NAMES: [&str; 32] = [
     "a5", "a6", "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4",
     "t5", "t6",
 ];
+
+#[cfg(test)]
+mod tests {
+    use anyhow::{Context, anyhow};
+
+    use super::*;
+
+    #[test]
+    fn unreachable_is_found_under_context() {
+        let root = Unreachable::error("no debug probe found");
+        assert!(is_unreachable(&root));
+        assert!(is_unreachable(&root.context("board `b`").context("more")));
+        let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let ctx = Err::<(), _>(io)
+            .context(Unreachable(
+                "cannot connect to the GDB server at h:1".into(),
+            ))
+            .unwrap_err()
+            .context("board `b`");
+        assert!(is_unreachable(&ctx));
+        assert_eq!(
+            format!("{ctx:#}"),
+            "board `b`: cannot connect to the GDB server at h:1: connection refused"
+        );
+        assert!(!is_unreachable(
+            &anyhow!("unknown chip").context("board `b`")
+        ));
+    }
+}

@@ -15,7 +15,9 @@
 //!
 //! OpenOCD's stdout and stderr go to `openocd.log` in the run's temporary directory (copied to
 //! stderr with `--verbose`, shown when something fails); rvflash waits until the log says
-//! OpenOCD listens for GDB, or fails with the log when OpenOCD exits or takes too long.
+//! OpenOCD listens for GDB, or fails with the log when OpenOCD exits or takes too long — a
+//! failure that is [`Unreachable`] when the log says the adapter did not open or the target
+//! did not answer ([`CANNOT_REACH`]), so that the run tries again.
 //!
 //! OpenOCD's own semihosting stays off (its default): semihosting `ebreak`s then halt the hart
 //! and rvflash services them. `RVFLASH_OPENOCD` overrides the program.
@@ -30,6 +32,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
+use super::Unreachable;
 use super::child::{Helper, Spawn, Stderr, Stdout};
 use crate::board::{BoardSource, OpenOcd};
 
@@ -137,15 +140,60 @@ fn start_once(
     let listening = format!("Listening on port {gdb_port} for gdb connections");
     // OpenOCD goes on without its GDB server when the port is taken: look for that too.
     let taken = "couldn't bind gdb to socket";
-    let line = helper.wait_for_line(
-        |line| line.contains(&listening) || line.contains(taken),
-        deadline.min(Instant::now() + STARTUP_TIMEOUT),
-        &format!("listening for GDB on port {gdb_port}"),
-    )?;
+    let line = helper
+        .wait_for_line(
+            |line| line.contains(&listening) || line.contains(taken),
+            deadline.min(Instant::now() + STARTUP_TIMEOUT),
+            &format!("listening for GDB on port {gdb_port}"),
+        )
+        .map_err(|err| {
+            // An adapter that does not open or a target that does not answer is worth
+            // another try (a power cycle); a bad config is not.
+            match helper.find_in_log(|l| cannot_reach(l).then(|| l.trim().to_owned())) {
+                Some(why) => err.context(Unreachable(format!(
+                    "OpenOCD cannot reach the board ({why})"
+                ))),
+                None => err,
+            }
+        })?;
     if line.contains(taken) {
         bail!("OpenOCD could not listen on port {gdb_port}: {line}");
     }
     Ok(Running { helper, gdb_port })
+}
+
+/// What OpenOCD logs when its adapter does not open or the target does not answer (lower
+/// case): the failures [`start`] marks [`Unreachable`].
+const CANNOT_REACH: &[&str] = &[
+    "jtag scan chain interrogation failed",
+    "examination failed",
+    "not examined",
+    "libusb_open() failed",
+    "unable to open ftdi device",
+    "unable to open cmsis-dap device",
+    "unable to open hidapi",
+    "no device found",
+    "no j-link device found",
+    "no st-link detected",
+    "st-link open failed",
+    "unable to connect to the target",
+    "could not find or open device",
+    "can't find usb jtag interface",
+    "can't find a kitprog device",
+    "ft232r not found",
+    "error connecting dp",
+    // remote_bitbang: nobody listens at the adapter's address.
+    "failed to connect",
+];
+
+/// Whether a line of OpenOCD's log says that it cannot reach its adapter or the target (a
+/// permission problem is no reason to try again).
+fn cannot_reach(line: &str) -> bool {
+    let line = line.to_ascii_lowercase();
+    let denied = ["libusb_error_access", "permission"]
+        .iter()
+        .any(|p| line.contains(p));
+    !denied && CANNOT_REACH.iter().any(|p| line.contains(p))
 }
 
 /// Where a config named in a board file is: next to the board file, built in (written to
@@ -185,5 +233,28 @@ mod tests {
         );
         let theirs = config_path("target/sifive.cfg", None, run.path()).unwrap();
         assert_eq!(theirs, PathBuf::from("target/sifive.cfg"));
+    }
+
+    #[test]
+    fn adapter_and_target_failures_are_told_from_bad_configs() {
+        for line in [
+            "Error: JTAG scan chain interrogation failed: all ones",
+            "Error: unable to open ftdi device with vid 0403, pid 6010, description '*', \
+             serial '*' at bus location '*'",
+            "Error: [riscv.cpu] Examination failed",
+            "Error: libusb_open() failed with LIBUSB_ERROR_BUSY",
+            "Error: No J-Link device found.",
+            "Error: Error on socket 'Failed to connect': errno==9, message: Bad file descriptor.",
+        ] {
+            assert!(cannot_reach(line), "{line}");
+        }
+        for line in [
+            "Error: libusb_open() failed with LIBUSB_ERROR_ACCESS",
+            "embedded:startup.tcl:28: Error: Can't find my-board.cfg",
+            "Error: invalid command name \"adapter_khz\"",
+            "Info : Listening on port 3333 for gdb connections",
+        ] {
+            assert!(!cannot_reach(line), "{line}");
+        }
     }
 }

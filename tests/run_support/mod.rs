@@ -50,8 +50,23 @@ pub fn firmware_cargo() -> Command {
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("CARGO_BUILD_TARGET")
         .env_remove("RVFLASH_TIMEOUT")
-        .env_remove("CI");
+        .env_remove("CI")
+        .env("XDG_RUNTIME_DIR", private_lock_dir());
     cmd
+}
+
+/// A directory of its own for the board locks of one command (rvflash puts them in
+/// `$XDG_RUNTIME_DIR/rvflash/`): tests that run at once must not queue on the virtual boards'
+/// locks, which every run of `sim-openocd` and `sim-probe-rs` takes. tests/board_lock.rs tests
+/// the lock itself.
+pub fn private_lock_dir() -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("locks")
+        .join(format!("{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create a lock directory");
+    dir
 }
 
 /// `cargo run --bin NAME` in tests/firmware with `rvflash run RUNNER_ARGS` as the runner.
@@ -73,10 +88,12 @@ pub fn cargo_run_with_args(bin: &str, runner_args: &str, program_args: &[&str]) 
         .expect("run cargo")
 }
 
-/// `rvflash ARGS` with a clean environment for timeouts.
+/// `rvflash ARGS` with a clean environment for timeouts, and board locks of its own.
 pub fn rvflash_cmd() -> Command {
     let mut cmd = Command::new(rvflash());
-    cmd.env_remove("RVFLASH_TIMEOUT").env_remove("CI");
+    cmd.env_remove("RVFLASH_TIMEOUT")
+        .env_remove("CI")
+        .env("XDG_RUNTIME_DIR", private_lock_dir());
     cmd
 }
 
@@ -332,4 +349,119 @@ impl Drop for QemuServer {
         self.child.kill().ok();
         self.child.wait().ok();
     }
+}
+
+/// A board file for a GDB server at `addr` like [`gdb_board`]'s, with more top-level `keys`
+/// (hooks: `power-cycle = [...]`, `reset = [...]`, `hook-timeout = N`).
+pub fn gdb_board_with(dir: &Path, addr: &str, keys: &str) -> PathBuf {
+    let path = gdb_board(dir, addr);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let text = text.replacen("[[memory]]", &format!("{keys}\n[[memory]]"), 1);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Writes an executable shell script `name` in `dir` with `body` after `#!/bin/sh`.
+pub fn write_script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// A TCP proxy on a free loopback port in front of `upstream` (`HOST:PORT`): the first
+/// `refuse` connections are accepted and closed at once (a board that does not answer), the
+/// others are forwarded both ways. It serves until the test process ends.
+pub struct RefusingProxy {
+    /// `127.0.0.1:PORT` it listens on.
+    pub addr: String,
+    pub port: u16,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl RefusingProxy {
+    pub fn start(upstream: &str, refuse: usize) -> RefusingProxy {
+        use std::net::{Shutdown, TcpStream};
+        use std::sync::atomic::Ordering;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = std::sync::Arc::clone(&accepted);
+        let upstream = upstream.to_owned();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if count.fetch_add(1, Ordering::SeqCst) < refuse {
+                    client.shutdown(Shutdown::Both).ok();
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&upstream) else {
+                    continue;
+                };
+                client.set_nodelay(true).ok();
+                server.set_nodelay(true).ok();
+                for (from, to) in [(&client, &server), (&server, &client)] {
+                    let (mut from, mut to) = (from.try_clone().unwrap(), to.try_clone().unwrap());
+                    std::thread::spawn(move || {
+                        std::io::copy(&mut from, &mut to).ok();
+                        to.shutdown(Shutdown::Write).ok();
+                        from.shutdown(Shutdown::Read).ok();
+                    });
+                }
+            }
+        });
+        RefusingProxy {
+            addr: format!("127.0.0.1:{port}"),
+            port,
+            accepted,
+        }
+    }
+
+    /// How many connections it has accepted (refused ones included).
+    pub fn connections(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// The lines of `file`, none when it does not exist.
+pub fn lines_of(file: &Path) -> Vec<String> {
+    std::fs::read_to_string(file)
+        .map(|t| t.lines().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// Processes whose environment holds `VAR=value` (how a test marks what it started), after
+/// giving them up to two seconds to go: what a test left running.
+pub fn processes_with_env(var: &str, value: &str) -> Vec<u32> {
+    let needle = format!("{var}={value}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if let Ok(env) = std::fs::read(entry.path().join("environ"))
+                && env.split(|&b| b == 0).any(|v| v == needle.as_bytes())
+            {
+                found.push(pid);
+            }
+        }
+        if found.is_empty() || std::time::Instant::now() >= deadline {
+            return found;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// A program that exits with `code` through semihosting, written to `dir/exitCODE.elf`.
+pub fn exit_program(dir: &Path, code: u8) -> PathBuf {
+    let elf = dir.join(format!("exit{code}.elf"));
+    std::fs::write(&elf, exit_elf(0x8000_0000, code)).expect("write the program");
+    elf
 }

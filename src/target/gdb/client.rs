@@ -31,6 +31,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow, bail};
 
+use crate::target::Unreachable;
+
 use super::protocol::{
     StopReply, crc32, decode_payload, escape_into, escaped_prefix, frame, hex_decode, hex_encode,
     le_u64, parse_stop_reply, printable,
@@ -108,6 +110,18 @@ impl std::fmt::Display for Refused {
 
 impl std::error::Error for Refused {}
 
+/// The connection to the server closed or broke (the error of any request then).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionLost(pub String);
+
+impl std::fmt::Display for ConnectionLost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConnectionLost {}
+
 /// What the server said it supports (`qSupported`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Features {
@@ -172,7 +186,8 @@ pub struct GdbClient<T: Transport = TcpStream> {
 
 impl GdbClient<TcpStream> {
     /// Connects to `addr` (`host:port`), retrying refused connections until `deadline`;
-    /// [`GdbClient::handshake`] comes next. `server` names it in messages.
+    /// [`GdbClient::handshake`] comes next. `server` names it in messages. A connection that
+    /// cannot be made is [`Unreachable`].
     pub fn connect(addr: &str, server: &str, deadline: Instant) -> Result<Self> {
         let targets: Vec<_> = addr
             .to_socket_addrs()
@@ -185,11 +200,8 @@ impl GdbClient<TcpStream> {
             let left = deadline.saturating_duration_since(Instant::now());
             match TcpStream::connect_timeout(&first, left.max(Duration::from_millis(50))) {
                 Ok(stream) => break stream,
-                Err(err) if Instant::now() >= deadline => {
-                    return Err(err).with_context(|| format!("cannot connect to {server}"));
-                }
-                Err(err) if err.kind() == ErrorKind::TimedOut => {
-                    return Err(err).with_context(|| format!("cannot connect to {server}"));
+                Err(err) if Instant::now() >= deadline || err.kind() == ErrorKind::TimedOut => {
+                    return Err(err).context(Unreachable(format!("cannot connect to {server}")));
                 }
                 Err(_) => std::thread::sleep(Duration::from_millis(20)),
             }
@@ -781,13 +793,13 @@ impl<T: Transport> GdbClient<T> {
 
     /// The error for a failed read or write: a server that went away says so plainly.
     fn lost(&self, err: std::io::Error) -> anyhow::Error {
-        match err.kind() {
+        anyhow::Error::new(ConnectionLost(match err.kind() {
             ErrorKind::ConnectionReset
             | ErrorKind::ConnectionAborted
             | ErrorKind::BrokenPipe
-            | ErrorKind::UnexpectedEof => anyhow!("{} closed the connection", self.server),
-            _ => anyhow!("connection to {} lost: {err}", self.server),
-        }
+            | ErrorKind::UnexpectedEof => format!("{} closed the connection", self.server),
+            _ => format!("connection to {} lost: {err}", self.server),
+        }))
     }
 
     fn read_byte(&mut self, deadline: Instant) -> Result<Option<u8>> {
@@ -808,7 +820,12 @@ impl<T: Transport> GdbClient<T> {
                 continue;
             }
             match self.io.read(&mut buf) {
-                Ok(0) => bail!("{} closed the connection", self.server),
+                Ok(0) => {
+                    return Err(anyhow::Error::new(ConnectionLost(format!(
+                        "{} closed the connection",
+                        self.server
+                    ))));
+                }
                 Ok(n) => {
                     self.pending.extend(&buf[1..n]);
                     return Ok(Some(buf[0]));

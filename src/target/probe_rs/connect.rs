@@ -13,6 +13,9 @@
 //! a selector; permission denied on Linux (the udev rule to install, verbatim); an unknown
 //! chip (with the chips the description has, or built-in ones of a similar name); a chip
 //! that does not answer (power, wiring, speed); a connection that drops ([`describe`]).
+//! A probe that does not open (none attached, none behind the selector, an open that fails)
+//! and a chip that does not attach are [`Unreachable`]: the run tries again (`--retries`).
+//! The others are not: bad input or a setup to fix (permissions) fails at once.
 //!
 //! This file must not run or load programs (`mod`, `load` do) nor start processes (`serve`).
 
@@ -26,6 +29,7 @@ use probe_rs::probe::{DebugProbeError, DebugProbeSelector, Probe, WireProtocol};
 use probe_rs::{Permissions, Session};
 
 use crate::board::{BoardSource, ProbeRs};
+use crate::target::Unreachable;
 
 /// Chip descriptions shipped in the binary: (file name, YAML).
 pub const BUILTIN_DESCRIPTIONS: &[(&str, &str)] = &[
@@ -134,11 +138,11 @@ pub fn open_probe(selector: Option<&str>) -> Result<Probe> {
     let Some(text) = selector else {
         let probes = lister.list_all_with_access();
         return match probes.as_slice() {
-            [] => bail!(
+            [] => Err(Unreachable::error(
                 "no debug probe found: plug one in, check its USB cable, or name one with \
                  --probe VID:PID[:SERIAL] (a Black Magic Probe on the network: \
-                 --probe 1d50:6018:HOST:PORT); `rvflash probes` lists the attached ones"
-            ),
+                 --probe 1d50:6018:HOST:PORT); `rvflash probes` lists the attached ones",
+            )),
             [only] => {
                 if only.accessibility == Accessibility::PermissionDenied {
                     bail!(
@@ -151,7 +155,11 @@ pub fn open_probe(selector: Option<&str>) -> Result<Probe> {
                     );
                 }
                 only.info.open().map_err(|e| {
-                    anyhow!("cannot open the debug probe {}: {}", only.info, chain(&e))
+                    Unreachable::error(format!(
+                        "cannot open the debug probe {}: {}",
+                        only.info,
+                        chain(&e)
+                    ))
                 })
             }
             several => bail!(
@@ -197,10 +205,10 @@ fn explain_open(
                 .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
     });
     if let Some(addr) = network {
-        return anyhow!(
+        return Unreachable::error(format!(
             "no debug probe at `{text}`: nothing accepts connections at {addr} (is the Black \
              Magic Probe, or `rvflash serve --bmp {addr}`, running there?)"
-        );
+        ));
     }
     let attached = lister.list_all_with_access();
     let what = if attached.is_empty() {
@@ -208,11 +216,11 @@ fn explain_open(
     } else {
         format!("attached:\n{}", list_lines(&attached))
     };
-    anyhow!(
+    Unreachable::error(format!(
         "no debug probe matches `{text}` ({}); check the probe's USB cable, or pick another \
          with --probe VID:PID[:SERIAL] — {what}",
         chain(err)
-    )
+    ))
 }
 
 /// The message for a probe Linux does not let this user open, with the udev rule that fixes it.
@@ -295,14 +303,14 @@ pub fn attach(
 /// A chip that did not answer: what to check.
 fn not_answering(err: &probe_rs::Error, chip: &str, speed: u32) -> anyhow::Error {
     if let Some(lost) = connection_lost(err) {
-        return anyhow!("{lost} while attaching to chip `{chip}`");
+        return Unreachable::error(format!("{lost} while attaching to chip `{chip}`"));
     }
-    anyhow!(
+    Unreachable::error(format!(
         "the chip `{chip}` does not answer over JTAG ({}): check that the board is powered, \
          the probe's wiring (TCK, TMS, TDI, TDO, GND and the reference voltage) and that this \
          is the right chip; a lower clock may help (now {speed} kHz; try --speed 1000)",
         chain(err)
-    )
+    ))
 }
 
 /// If `err` comes from a connection to the probe that went away: a sentence saying so.

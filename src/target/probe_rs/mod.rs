@@ -6,10 +6,13 @@
 //! only), trap handling and exit codes are not used: the target reads the hart's state itself.
 //!
 //! `load`: (for `sim-probe-rs`, start `rvflash serve`, see `serve`) open the probe, JTAG,
-//! attach to the chip (see `connect`), reset and halt the hart, set `dcsr.ebreakm` (so every
-//! `ebreak`, the semihosting one included, halts the hart into debug mode), download and
-//! verify (see `load`), pc at the ELF entry, and hardware breakpoints (triggers) on the trap
-//! vectors. Code in flash cannot be patched, so every breakpoint is a hardware one.
+//! attach to the chip (see `connect`), reset and halt the hart (only halt it when the board
+//! has a reset hook, which rvflash has run before; a probe that does not open, a chip that
+//! does not attach and a hart that does not halt are [`Unreachable`], worth another try), set
+//! `dcsr.ebreakm` (so every `ebreak`, the semihosting one included, halts the hart into debug
+//! mode), download and verify (see `load`), pc at the ELF entry, and hardware breakpoints
+//! (triggers) on the trap vectors. Code in flash cannot be patched, so every breakpoint is a
+//! hardware one.
 //!
 //! `wait` polls the debug module until the hart halts, then classifies the halt by
 //! `dcsr.cause` and pc, without probe-rs's `status()` (which would decode — and answer —
@@ -72,7 +75,7 @@ use anyhow::{Result, anyhow, bail};
 use probe_rs::architecture::riscv::communication_interface::{MemoryAccessMethod, RiscvBusAccess};
 use probe_rs::{MemoryInterface, RegisterId, Session};
 
-use super::{Image, Reg, Stop, Target, TargetOptions, csr};
+use super::{Image, Reg, Stop, Target, TargetOptions, Unreachable, csr};
 use crate::board::{Board, BoardSource, ProbeRs};
 
 /// The semihosting sequence: `slli x0,x0,0x1f; ebreak; srai x0,x0,7`.
@@ -98,6 +101,9 @@ const REG_F0: u16 = 0x1020;
 const HALT_TIMEOUT: Duration = Duration::from_secs(2);
 /// Pause between two looks at a running hart (each is a debug-module read over the probe).
 const POLL: Duration = Duration::from_millis(1);
+/// The phase (see `guard`) from opening the probe to a halted hart: a connection that drops
+/// then is [`Unreachable`], worth another try.
+const ATTACHING: &str = "while attaching to the chip";
 
 /// What the command line adds to the board's `probe-rs` table.
 #[derive(Debug, Clone, Default)]
@@ -135,6 +141,8 @@ pub struct ProbeRsTarget {
     /// The board's ISA has the M extension.
     has_m: bool,
     chip: connect::Chip,
+    /// The board has a reset hook, run before the load: halt the hart without resetting it.
+    hook_resets: bool,
     verbose: bool,
     deadline: Instant,
     session: Option<Session>,
@@ -207,6 +215,7 @@ pub fn new_target(
             letters.contains('m') || letters.contains('g')
         },
         chip,
+        hook_resets: board.reset_hook().is_some(),
         verbose,
         deadline,
         session: None,
@@ -302,7 +311,7 @@ impl ProbeRsTarget {
     }
 
     fn connect_and_load(&mut self, image: &Image) -> Result<()> {
-        guard::set_phase("while attaching to the chip");
+        guard::set_phase(ATTACHING);
         let selector = match &self.board.serve {
             Some(board) => {
                 let (s, selector) = serve::start(board, self.deadline, self.verbose)?;
@@ -321,9 +330,20 @@ impl ProbeRsTarget {
         let speed = self.probe.speed.or(self.board.speed);
         let session = connect::attach(probe, &self.chip, speed, self.core_index())?;
         self.session = Some(session);
-        self.core()?
-            .reset_and_halt(HALT_TIMEOUT)
-            .map_err(|e| connect::describe(e, "while resetting and halting the hart"))?;
+        // A hart that does not halt is a board that hangs: worth another try (a power cycle).
+        // With a reset hook, the hook has reset the board: only halt the hart.
+        let halted = if self.hook_resets {
+            self.core()?
+                .halt(HALT_TIMEOUT)
+                .map(drop)
+                .map_err(|e| connect::describe(e, "while halting the hart"))
+        } else {
+            self.core()?
+                .reset_and_halt(HALT_TIMEOUT)
+                .map(drop)
+                .map_err(|e| connect::describe(e, "while resetting and halting the hart"))
+        };
+        halted.map_err(|e| Unreachable::error(format!("{e:#}")))?;
         // Every `ebreak` halts into debug mode: semihosting calls come to rvflash.
         let dcsr = self.read_reg(DCSR)?;
         self.write_reg(DCSR, dcsr | DCSR_EBREAKM | DCSR_EBREAKS | DCSR_EBREAKU)?;
@@ -484,7 +504,13 @@ impl ProbeRsTarget {
                 }
                 let what = guard::phase();
                 let err = if guard::is_connection_loss(&message) {
-                    anyhow!("the connection to the debug probe dropped {what} ({message})")
+                    let text =
+                        format!("the connection to the debug probe dropped {what} ({message})");
+                    if what == ATTACHING {
+                        Unreachable::error(text)
+                    } else {
+                        anyhow!(text)
+                    }
                 } else {
                     anyhow!("probe-rs failed {what}: {message}")
                 };

@@ -3,7 +3,8 @@
 //!
 //! What starts the server and connects to it is a [`Start`] (QEMU, OpenOCD, a plain address),
 //! called by the first `load`; the processes it started ([`Helper`]s) live as long as the
-//! target. Then, with the run's deadline capping every wait: feature negotiation, `?`, the
+//! target. Then, with the run's deadline capping every wait: feature negotiation, `?` (a
+//! connection that closes until then is [`Unreachable`], worth another try), the
 //! board's reset-and-halt monitor command, the target description (register numbers, CSRs
 //! included) and memory map, loading and verifying (see `load`), pc set to the ELF entry.
 //!
@@ -48,11 +49,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow, bail};
 
-use super::client::{GdbClient, Refused};
+use super::client::{ConnectionLost, GdbClient, Refused};
 use super::load::{self, LoadReport};
 use super::xml::{self, MapRegion};
 use crate::target::child::Helper;
-use crate::target::{Image, Reg, Stop, Target, TargetOptions, csr};
+use crate::target::{Image, Reg, Stop, Target, TargetOptions, Unreachable, csr};
 
 mod running;
 mod stops;
@@ -434,8 +435,16 @@ impl GdbTarget {
         self.image = Some(image.clone());
         let gdb = self.gdb()?;
         gdb.set_deadline_cap(cap);
-        gdb.handshake()?;
-        gdb.halt_reason()?;
+        // A server that closes the connection before rvflash has attached (OpenOCD refuses
+        // GDB while it cannot examine the target; a board farm's server whose board is gone)
+        // is worth another try; one that answers something else is not.
+        if let Err(err) = gdb.handshake().and_then(|()| gdb.halt_reason().map(drop)) {
+            return Err(if err.downcast_ref::<ConnectionLost>().is_some() {
+                err.context(Unreachable("cannot attach to the target".into()))
+            } else {
+                err
+            });
+        }
         if let Some(command) = self.settings.reset.clone() {
             let output = self.gdb()?.monitor(&command)?;
             self.say(&format!("monitor {command}: {}", output.trim()));
