@@ -16,8 +16,6 @@
 
 mod run_support;
 
-use std::path::Path;
-use std::process::Output;
 use std::time::{Duration, Instant};
 
 use run_support::*;
@@ -29,21 +27,6 @@ const POWER_CYCLE: &str =
 
 /// The reset hook: appends `reset` to `hooks.log`.
 const RESET: &str = "echo reset >> hooks.log\necho 'reset line pulsed' >&2";
-
-/// `rvflash run --board-file BOARD OPTIONS ELF`, from the root directory (so that the hooks'
-/// relative paths can only work from the board file's directory).
-fn run(board: &Path, options: &[&str], elf: &Path) -> Output {
-    rvflash_cmd()
-        .current_dir("/")
-        .arg("run")
-        .arg("--board-file")
-        .arg(board)
-        .args(["--timeout", "30"])
-        .args(options)
-        .arg(elf)
-        .output()
-        .unwrap()
-}
 
 #[test]
 fn power_cycle_flag_runs_the_hook_once_then_the_program() {
@@ -60,7 +43,7 @@ fn power_cycle_flag_runs_the_hook_once_then_the_program() {
         &qemu.addr,
         "power-cycle = [\"./power-cycle.sh\"]",
     );
-    let out = run(&board, &["--power-cycle", "--verbose"], &elf);
+    let out = run_board_file(&board, &["--power-cycle", "--verbose"], &elf);
     let err = stderr(&out);
     assert_eq!(status(&out), 7, "{err}");
     assert_eq!(lines_of(&log), ["power-cycle remote"], "{err}");
@@ -77,7 +60,7 @@ fn power_cycle_flag_runs_the_hook_once_then_the_program() {
         &qemu.addr,
         "power-cycle = [\"./power-cycle.sh\"]",
     );
-    let out = run(&board, &[], &elf);
+    let out = run_board_file(&board, &[], &elf);
     assert_eq!(status(&out), 7, "{}", stderr(&out));
     assert_eq!(lines_of(&log).len(), 1);
     assert!(!stderr(&out).contains("relay"), "{}", stderr(&out));
@@ -99,7 +82,7 @@ fn a_board_that_does_not_answer_is_power_cycled_once_and_the_run_goes_on() {
         &proxy.addr,
         "power-cycle = [\"./power-cycle.sh\"]",
     );
-    let out = run(&board, &[], &exit_program(dir.path(), 7));
+    let out = run_board_file(&board, &[], &exit_program(dir.path(), 7));
     let err = stderr(&out);
     assert_eq!(status(&out), 7, "{err}");
     assert_eq!(lines_of(&log), ["power-cycle remote"], "{err}");
@@ -132,7 +115,7 @@ fn a_failing_hook_is_an_rvflash_failure_with_its_output() {
         "power-cycle = [\"./power-cycle.sh\", \"lab 4\"]",
     );
     let elf = exit_program(dir.path(), 7);
-    let out = run(&board, &["--power-cycle"], &elf);
+    let out = run_board_file(&board, &["--power-cycle"], &elf);
     let err = stderr(&out);
     assert_eq!(status(&out), 125, "{err}");
     for wanted in [
@@ -147,7 +130,7 @@ fn a_failing_hook_is_an_rvflash_failure_with_its_output() {
 
     // A hook that is not there, and --power-cycle for a board without the hook.
     let board = gdb_board_with(dir.path(), &proxy.addr, "power-cycle = [\"./gone.sh\"]");
-    let out = run(&board, &["--power-cycle"], &elf);
+    let out = run_board_file(&board, &["--power-cycle"], &elf);
     assert_eq!(status(&out), 125);
     assert!(
         stderr(&out).contains("there is no program") && stderr(&out).contains("gone.sh"),
@@ -155,7 +138,7 @@ fn a_failing_hook_is_an_rvflash_failure_with_its_output() {
         stderr(&out)
     );
     let board = gdb_board(dir.path(), &proxy.addr);
-    let out = run(&board, &["--power-cycle"], &elf);
+    let out = run_board_file(&board, &["--power-cycle"], &elf);
     assert_eq!(status(&out), 125);
     assert!(
         stderr(&out).contains("has no `power-cycle` hook"),
@@ -175,7 +158,7 @@ fn a_failing_hook_is_an_rvflash_failure_with_its_output() {
         "reset = [\"./hang.sh\"]\nhook-timeout = 1",
     );
     let started = Instant::now();
-    let out = run(&board, &[], &elf);
+    let out = run_board_file(&board, &[], &elf);
     let err = stderr(&out);
     assert_eq!(status(&out), 125, "{err}");
     assert!(
@@ -226,7 +209,7 @@ fn a_reset_hook_runs_before_each_load() {
     let qemu = QemuServer::start();
     let proxy = RefusingProxy::start(&qemu.addr, 1);
     let board = gdb_board_with(dir.path(), &proxy.addr, "reset = [\"./reset.sh\"]");
-    let out = run(&board, &[], &exit_program(dir.path(), 7));
+    let out = run_board_file(&board, &[], &exit_program(dir.path(), 7));
     assert_eq!(status(&out), 7, "{}", stderr(&out));
     assert_eq!(lines_of(&log), ["reset", "reset"], "{}", stderr(&out));
     // Its output is shown with --verbose only.
@@ -251,7 +234,7 @@ fn a_reset_hook_on_a_probe_board() {
          [[memory]]\nname = \"RAM\"\norigin = 0x8000_0000\nlength = 0x0800_0000\n",
     )
     .unwrap();
-    let out = run(&board, &["--verbose"], &exit_program(dir.path(), 7));
+    let out = run_board_file(&board, &["--verbose"], &exit_program(dir.path(), 7));
     let err = stderr(&out);
     assert_eq!(status(&out), 7, "{err}");
     assert_eq!(lines_of(&dir.path().join("hooks.log")), ["reset"], "{err}");

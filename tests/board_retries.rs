@@ -18,24 +18,9 @@ mod run_support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::path::Path;
-use std::process::Output;
 use std::time::{Duration, Instant};
 
 use run_support::*;
-
-fn run(board: &Path, options: &[&str], elf: &Path) -> Output {
-    rvflash_cmd()
-        .env_remove("RVFLASH_RETRIES")
-        .arg("run")
-        .arg("--board-file")
-        .arg(board)
-        .args(["--timeout", "30"])
-        .args(options)
-        .arg(elf)
-        .output()
-        .unwrap()
-}
 
 #[test]
 fn a_gdb_server_that_refuses_at_first_is_retried() {
@@ -48,7 +33,7 @@ fn a_gdb_server_that_refuses_at_first_is_retried() {
     let proxy = RefusingProxy::start(&qemu.addr, 1);
     let board = gdb_board(dir.path(), &proxy.addr);
     let started = Instant::now();
-    let out = run(&board, &[], &elf);
+    let out = run_board_file(&board, &[], &elf);
     let err = stderr(&out);
     assert_eq!(status(&out), 7, "{err}");
     assert!(
@@ -74,7 +59,7 @@ fn without_retries_a_gdb_server_that_refuses_fails_with_125() {
     let qemu = QemuServer::start();
     let proxy = RefusingProxy::start(&qemu.addr, 1);
     let board = gdb_board(dir.path(), &proxy.addr);
-    let out = run(&board, &["--retries", "0"], &elf);
+    let out = run_board_file(&board, &["--retries", "0"], &elf);
     let err = stderr(&out);
     assert_eq!(status(&out), 125, "{err}");
     assert!(
@@ -114,7 +99,7 @@ fn retries_are_json_warnings_in_json_output() {
     let qemu = QemuServer::start();
     let proxy = RefusingProxy::start(&qemu.addr, 1);
     let board = gdb_board(dir.path(), &proxy.addr);
-    let out = run(
+    let out = run_board_file(
         &board,
         &["--message-format", "json"],
         &exit_program(dir.path(), 7),
@@ -154,7 +139,7 @@ fn a_server_that_answers_garbage_is_not_retried() {
     });
     let dir = tempfile::tempdir().unwrap();
     let board = gdb_board(dir.path(), &addr);
-    let out = run(&board, &[], &exit_program(dir.path(), 7));
+    let out = run_board_file(&board, &[], &exit_program(dir.path(), 7));
     let err = stderr(&out);
     assert_eq!(status(&out), 125, "{err}");
     assert!(
@@ -268,7 +253,7 @@ impl Drop for Serve {
 
 /// A probe-rs board whose probe is the network Black Magic Probe at `addr`.
 #[cfg(feature = "probe-rs")]
-fn probe_board(dir: &Path, addr: &str) -> std::path::PathBuf {
+fn probe_board(dir: &std::path::Path, addr: &str) -> std::path::PathBuf {
     let path = dir.join("bmp.toml");
     std::fs::write(
         &path,
@@ -293,7 +278,7 @@ fn a_probe_that_refuses_at_first_is_retried() {
     let serve = Serve::start();
     let proxy = RefusingProxy::start(&serve.addr, 1);
     let board = probe_board(dir.path(), &proxy.addr);
-    let out = run(&board, &[], &elf);
+    let out = run_board_file(&board, &[], &elf);
     let err = stderr(&out);
     assert_eq!(status(&out), 7, "{err}");
     assert!(
@@ -307,7 +292,7 @@ fn a_probe_that_refuses_at_first_is_retried() {
     let serve = Serve::start();
     let proxy = RefusingProxy::start(&serve.addr, 1);
     let board = probe_board(dir.path(), &proxy.addr);
-    let out = run(&board, &["--retries", "0"], &elf);
+    let out = run_board_file(&board, &["--retries", "0"], &elf);
     let err = stderr(&out);
     assert_eq!(status(&out), 125, "{err}");
     assert!(

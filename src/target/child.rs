@@ -377,6 +377,55 @@ pub fn rvflash_itself(args: &[&str]) -> Result<Command> {
     Ok(cmd)
 }
 
+/// How long `rvflash serve` may take to say where it listens.
+const SERVE_STARTUP: Duration = Duration::from_secs(10);
+
+/// Starts the simulated board: `rvflash serve --FLAG 127.0.0.1:0 --exit-on-finish --board
+/// BOARD` from this same executable, its UART forwarded to rvflash's stdout and its stderr to
+/// `log`. Returns it and the `HOST:PORT` of its first line `rvflash: serving PROTOCOL on
+/// HOST:PORT` (`what` names the protocol in the error when that line does not come).
+pub fn start_serve(
+    flag: &str,
+    protocol: &str,
+    what: &str,
+    board: &str,
+    log: PathBuf,
+    verbose: bool,
+    deadline: Instant,
+) -> Result<(Helper, String, u16)> {
+    let cmd = rvflash_itself(&[
+        "serve",
+        flag,
+        "127.0.0.1:0",
+        "--exit-on-finish",
+        "--board",
+        board,
+    ])?;
+    let mut serve = Helper::spawn(
+        cmd,
+        Spawn {
+            name: "rvflash serve",
+            missing: "rvflash's own executable is gone",
+            stdout: Stdout::Forward,
+            stderr: Stderr::Log,
+            log: Some(log),
+            verbose,
+        },
+    )?;
+    let prefix = format!("rvflash: serving {protocol} on ");
+    let line = serve.wait_for_line(
+        |l| l.starts_with(&prefix),
+        deadline.min(Instant::now() + SERVE_STARTUP),
+        what,
+    )?;
+    let addr = line[prefix.len()..].trim().to_owned();
+    let port = addr
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse::<u16>().ok())
+        .ok_or_else(|| anyhow!("rvflash serve said `{line}`, which names no port"))?;
+    Ok((serve, addr, port))
+}
+
 /// Copies a helper's pipe into its log (file, memory, and stderr when verbose).
 fn spawn_logger(
     mut pipe: impl Read + Send + 'static,

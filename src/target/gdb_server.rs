@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
 
-use super::child::{self, Helper, Spawn, Stderr, Stdout};
+use super::child::{self, Helper};
 use super::gdb::{GdbClient, GdbTarget, RunningAccess, Settings, Start, Started};
 use super::openocd;
 use super::{Image, TargetOptions};
@@ -37,8 +37,6 @@ use crate::board::{Board, BoardSource, OpenOcd};
 
 /// How long connecting to a running server may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long `rvflash serve` may take to say where it listens.
-const SERVE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The target for a `run = "gdb"` board; `deadline` is the run's (it caps starting and
 /// loading); `verbose` shows OpenOCD's log and load figures.
@@ -174,35 +172,15 @@ fn serve_exit_line(line: &str) -> Option<i32> {
 impl WithOpenOcd {
     /// Starts `rvflash serve` for `board`; returns it and its remote_bitbang port.
     fn serve(&self, board: &str, deadline: Instant) -> Result<(Helper, u16)> {
-        let cmd = child::rvflash_itself(&[
-            "serve",
+        let (serve, _, port) = child::start_serve(
             "--remote-bitbang",
-            "127.0.0.1:0",
-            "--exit-on-finish",
-            "--board",
-            board,
-        ])?;
-        let mut serve = Helper::spawn(
-            cmd,
-            Spawn {
-                name: "rvflash serve",
-                missing: "rvflash's own executable is gone",
-                stdout: Stdout::Forward,
-                stderr: Stderr::Log,
-                log: Some(self.dir.path().join("serve.log")),
-                verbose: self.verbose,
-            },
-        )?;
-        let prefix = "rvflash: serving remote_bitbang on ";
-        let line = serve.wait_for_line(
-            |l| l.starts_with(prefix),
-            deadline.min(Instant::now() + SERVE_TIMEOUT),
+            "remote_bitbang",
             "serving remote_bitbang",
+            board,
+            self.dir.path().join("serve.log"),
+            self.verbose,
+            deadline,
         )?;
-        let port = line
-            .rsplit_once(':')
-            .and_then(|(_, p)| p.trim().parse::<u16>().ok())
-            .ok_or_else(|| anyhow!("rvflash serve said `{line}`, which names no port"))?;
         Ok((serve, port))
     }
 }

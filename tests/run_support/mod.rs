@@ -465,3 +465,20 @@ pub fn exit_program(dir: &Path, code: u8) -> PathBuf {
     std::fs::write(&elf, exit_elf(0x8000_0000, code)).expect("write the program");
     elf
 }
+
+/// `rvflash run --board-file BOARD --timeout 30 OPTIONS ELF`, with the default retries, from
+/// the root directory (so that a board's hooks with relative paths can only work from the
+/// board file's directory).
+pub fn run_board_file(board: &Path, options: &[&str], elf: &Path) -> Output {
+    rvflash_cmd()
+        .env_remove("RVFLASH_RETRIES")
+        .current_dir("/")
+        .arg("run")
+        .arg("--board-file")
+        .arg(board)
+        .args(["--timeout", "30"])
+        .args(options)
+        .arg(elf)
+        .output()
+        .expect("run rvflash")
+}

@@ -11,14 +11,11 @@
 //!
 //! This file must not speak to probes (`connect` does).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 
-use crate::target::child::{self, Helper, Spawn, Stderr, Stdout};
-
-/// How long `rvflash serve` may take to say where it listens.
-const STARTUP_TIMEOUT: Duration = Duration::from_secs(10);
+use crate::target::child::{self, Helper};
 
 /// The Black Magic Probe's USB IDs, which probe-rs's selector for a network BMP carries.
 pub const BMP_VID_PID: &str = "1d50:6018";
@@ -33,34 +30,14 @@ pub struct Serve {
 /// Starts `rvflash serve` for `board`; returns it and the probe selector that reaches it.
 pub fn start(board: &str, deadline: Instant, verbose: bool) -> Result<(Serve, String)> {
     let dir = crate::diag::temp_dir()?;
-    let cmd = child::rvflash_itself(&[
-        "serve",
+    let (helper, addr, _) = child::start_serve(
         "--bmp",
-        "127.0.0.1:0",
-        "--exit-on-finish",
-        "--board",
-        board,
-    ])?;
-    let mut helper = Helper::spawn(
-        cmd,
-        Spawn {
-            name: "rvflash serve",
-            missing: "rvflash's own executable is gone",
-            stdout: Stdout::Forward,
-            stderr: Stderr::Log,
-            log: Some(dir.path().join("serve.log")),
-            verbose,
-        },
-    )?;
-    let prefix = "rvflash: serving bmp on ";
-    let line = helper.wait_for_line(
-        |l| l.starts_with(prefix),
-        deadline.min(Instant::now() + STARTUP_TIMEOUT),
+        "bmp",
         "serving the Black Magic Probe protocol",
+        board,
+        dir.path().join("serve.log"),
+        verbose,
+        deadline,
     )?;
-    let addr = line[prefix.len()..].trim();
-    addr.rsplit_once(':')
-        .and_then(|(_, p)| p.parse::<u16>().ok())
-        .ok_or_else(|| anyhow!("rvflash serve said `{line}`, which names no port"))?;
     Ok((Serve { helper, _dir: dir }, format!("{BMP_VID_PID}:{addr}")))
 }
